@@ -1,0 +1,1 @@
+int verdict_kernels_placeholder(void){return 0;}

