@@ -31,14 +31,15 @@ final class GoldenParityTests: XCTestCase {
         var perKind: [String: (ok: Int, all: Int)] = [:]
         for c in cases {
             let kind = c["case"] as? String ?? "?"
-            if ProcessInfo.processInfo.environment["VERDICT_DEBUG"] != nil { print("case", kind, (c["text"] as? String)?.prefix(80).debugDescription ?? "") }
             let problem = compare(tokenizer, c)
             perKind[kind, default: (0, 0)].all += 1
             if let problem { if failures.count < 12 { failures.append("[\(kind)] \(problem)") } } else { perKind[kind]!.ok += 1 }
         }
         let total = perKind.values.reduce(0) { $0 + $1.all }, ok = perKind.values.reduce(0) { $0 + $1.ok }
-        let summary = perKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.ok)/\($0.value.all)" }.joined(separator: ", ")
-        print("tokenizer parity \(folder.lastPathComponent) vs \(golden): \(ok)/\(total) identical (\(summary))")
+        let perKindText = perKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.ok)/\($0.value.all)" }.joined(separator: ", ")
+        let summary = "\(golden): \(ok)/\(total) identical (\(perKindText))"
+        if let path = ProcessInfo.processInfo.environment["VERDICT_FAILURES"] { try? ([summary] + failures).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8) }
+        print("tokenizer parity \(folder.lastPathComponent) vs \(summary)")
         XCTAssertEqual(ok, total, "mismatches:\n" + failures.joined(separator: "\n"))
     }
 

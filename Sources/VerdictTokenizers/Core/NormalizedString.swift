@@ -121,6 +121,23 @@ public struct NormalizedString: Sendable {
         ends = newEnds
     }
 
+    /// Replaces each of `matches` (sorted, disjoint) by `replacement`, aligned to scalar `anchors[k]`.
+    mutating func replace(_ matches: [Range<Int>], with replacement: [Unicode.Scalar], alignedTo anchors: [Int]) {
+        var newScalars: [Unicode.Scalar] = [], newStarts: [Int32] = [], newEnds: [Int32] = []
+        newScalars.reserveCapacity(scalars.count)
+        var pos = 0
+        for (m, anchor) in zip(matches, anchors) {
+            newScalars.append(contentsOf: scalars[pos..<m.lowerBound])
+            newStarts.append(contentsOf: starts[pos..<m.lowerBound])
+            newEnds.append(contentsOf: ends[pos..<m.lowerBound])
+            for c in replacement { newScalars.append(c); newStarts.append(starts[anchor]); newEnds.append(ends[anchor]) }
+            pos = m.upperBound
+        }
+        newScalars.append(contentsOf: scalars[pos...]); newStarts.append(contentsOf: starts[pos...]); newEnds.append(contentsOf: ends[pos...])
+        if newScalars.isEmpty, !scalars.isEmpty { anchor = starts[0] }
+        scalars = newScalars; starts = newStarts; ends = newEnds
+    }
+
     /// Sorts each run of combining marks by canonical combining class (stable), keeping alignments.
     mutating func reorderCombiningMarks() {
         var i = 0

@@ -96,15 +96,13 @@ public struct UnicodeNormalizer: Normalizer {
         case .nfc: threshold = 0x300
         }
         guard text.scalars.contains(where: { $0.value >= threshold }) else { return }
-        switch form {
-        case .nfd, .nfkd: decompose(&text, threshold: threshold)
-        case .nfc, .nfkc: compose(&text, threshold: threshold)
-        }
+        decompose(&text, threshold: threshold)
+        if form == .nfc || form == .nfkc { compose(&text) }
     }
 
     /// Decomposes scalar by scalar (each piece aligned to its source), then puts combining marks in canonical order.
     private func decompose(_ text: inout NormalizedString, threshold: UInt32) {
-        let compatibility = form == .nfkd
+        let compatibility = form == .nfkd || form == .nfkc
         text.transform { c, out in
             if c.value < threshold {
                 out.append(c)
@@ -119,21 +117,42 @@ public struct UnicodeNormalizer: Normalizer {
         text.reorderCombiningMarks()
     }
 
-    /// Composes grapheme cluster by cluster; a cluster that changes length is aligned as a whole.
-    private func compose(_ text: inout NormalizedString, threshold: UInt32) {
-        var groups: [Range<Int>] = []
-        var pos = 0
-        for ch in text.scalars.string {
-            let n = ch.unicodeScalars.count
-            groups.append(pos..<(pos + n))
-            pos += n
+    /// Canonical composition of decomposed text; a composite keeps its starter's alignment.
+    private func compose(_ text: inout NormalizedString) {
+        var scalars: [Unicode.Scalar] = [], starts: [Int32] = [], ends: [Int32] = []
+        scalars.reserveCapacity(text.count)
+        var starter = -1
+        var lastClass: UInt8 = 0
+        for i in 0..<text.count {
+            let c = text.scalars[i]
+            let ccc = c.value < 0x300 ? 0 : c.properties.canonicalCombiningClass.rawValue
+            let adjacent = starter >= 0 && starter == scalars.count - 1
+            if starter >= 0, c.value >= 0x300, adjacent || (lastClass != 0 && lastClass < ccc),
+               let composite = Self.composite(scalars[starter], c) {
+                scalars[starter] = composite
+                continue
+            }
+            if ccc == 0 { starter = scalars.count; lastClass = 0 } else { lastClass = ccc }
+            scalars.append(c); starts.append(text.starts[i]); ends.append(text.ends[i])
         }
-        let compatibility = form == .nfkc
-        text.transformGroups(groups) { group in
-            if group.allSatisfy({ $0.value < threshold }) { return Array(group) }
-            let s = group.string
-            return Array((compatibility ? s.precomposedStringWithCompatibilityMapping : s.precomposedStringWithCanonicalMapping).unicodeScalars)
+        text = NormalizedString(scalars: scalars, starts: starts, ends: ends, anchor: text.anchor)
+    }
+
+    /// The primary composite of two scalars, if Unicode defines one.
+    private static func composite(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> Unicode.Scalar? {
+        // Hangul syllables are composed arithmetically (Unicode §3.12).
+        let (x, y) = (a.value, b.value)
+        if (0x1100...0x1112).contains(x), (0x1161...0x1175).contains(y) {
+            return Unicode.Scalar(0xAC00 + (x - 0x1100) * 588 + (y - 0x1161) * 28)
         }
+        if (0xAC00...0xD7A3).contains(x), (x - 0xAC00) % 28 == 0, (0x11A8...0x11C2).contains(y) {
+            return Unicode.Scalar(x + (y - 0x11A7))
+        }
+        if (0x1100...0x11FF).contains(y) || (0xAC00...0xD7A3).contains(x) { return nil }
+        var pair = String.UnicodeScalarView()
+        pair.append(a); pair.append(b)
+        let composed = String(pair).precomposedStringWithCanonicalMapping.unicodeScalars
+        return composed.count == 1 ? composed.first : nil
     }
 }
 
@@ -177,21 +196,17 @@ public struct Replace: Normalizer {
     public func normalize(_ text: inout NormalizedString) {
         let matches = pattern.matches(in: text.scalars)
         guard !matches.isEmpty else { return }
-        var groups: [Range<Int>] = []
-        var pos = 0
-        var isMatch: [Bool] = []
-        for m in matches {
-            for i in pos..<m.lowerBound { groups.append(i..<(i + 1)); isMatch.append(false) }
-            groups.append(m); isMatch.append(true)
-            pos = m.upperBound
+        // `tokenizers` aligns the replacement to the scalar holding UTF-8 byte
+        // (match start + number of matched scalars - 1): the last scalar for ASCII matches.
+        var byteStart = [Int](repeating: 0, count: text.count + 1)
+        for (i, c) in text.scalars.enumerated() { byteStart[i + 1] = byteStart[i] + UTF8.width(c) }
+        let anchors = matches.map { m -> Int in
+            let target = byteStart[m.lowerBound] + m.count - 1
+            var k = m.lowerBound
+            while k + 1 < m.upperBound, byteStart[k + 1] <= target { k += 1 }
+            return k
         }
-        for i in pos..<text.count { groups.append(i..<(i + 1)); isMatch.append(false) }
-        let replacement = Array(content.unicodeScalars)
-        var k = 0
-        text.transformGroups(groups) { group in
-            defer { k += 1 }
-            return isMatch[k] ? replacement : Array(group)
-        }
+        text.replace(matches, with: Array(content.unicodeScalars), alignedTo: anchors)
     }
 }
 
