@@ -1,1 +1,0 @@
-int verdict_kernels_placeholder(void);

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `verdict` command line: thin wrappers that parse, call the library and print.
+@main
+struct VerdictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verdict",
+        abstract: "Native Swift text classification with transformer models.",
+        subcommands: [TokenizeCommand.self, BenchTokenizerCommand.self]
+    )
+}
