@@ -175,7 +175,7 @@ public struct Unigram: TokenizerModel {
             end = start
         }
         var tokens: [ModelToken] = []
-        for (range, id) in pieces.reversed() {
+        for (range, _) in pieces.reversed() {
             let text = word[(base + range.lowerBound)..<(base + range.upperBound)].string
             if let found = vocab.id(text) {
                 tokens.append(ModelToken(id: found, range: range))
@@ -189,7 +189,6 @@ public struct Unigram: TokenizerModel {
                 }
             }
             guard let unkId else { continue }
-            _ = id
             tokens.append(ModelToken(id: unkId, range: range, value: text))
         }
         return tokens

@@ -50,7 +50,7 @@ public struct PrecompiledNormalizer: Normalizer {
     /// The replacement for exactly `bytes`, if the rules have one.
     private func transform(_ bytes: [UInt8]) -> [Unicode.Scalar]? {
         let results = commonPrefixSearch(bytes)
-        guard let match = results.first(where: { $0.length == bytes.count }) ?? nil,
+        guard let match = results.first(where: { $0.length == bytes.count }),
               match.value < normalized.count else { return nil }
         var end = match.value
         while end < normalized.count, normalized[end] != 0 { end += 1 }

@@ -131,7 +131,7 @@ public struct SplitPreTokenizer: PreTokenizer {
             if pos < piece.count { inverted.append(pos..<piece.count) }
             matches = inverted
         }
-        if matches.isEmpty { return piece.isEmpty ? [] : (behavior == .removed && !invert ? [piece] : [piece]) }
+        if matches.isEmpty { return piece.isEmpty ? [] : [piece] }
         return piece.split(matches: matches, behavior: behavior)
     }
 }
