@@ -41,11 +41,7 @@ public struct NormalizedString: Sendable {
     }
 
     /// The normalized text.
-    public var string: String {
-        var s = String.UnicodeScalarView()
-        s.append(contentsOf: scalars)
-        return String(s)
-    }
+    public var string: String { scalars.string }
 
     public var isEmpty: Bool { scalars.isEmpty }
     public var count: Int { scalars.count }
