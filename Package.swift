@@ -16,7 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "VerdictTokenizers", swiftSettings: settings),
+        .target(name: "VerdictJSON", swiftSettings: settings),
+        .target(name: "VerdictTokenizers", dependencies: ["VerdictJSON"], swiftSettings: settings),
         .target(name: "Verdict", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
         .executableTarget(
             name: "VerdictCLI",

@@ -1,4 +1,5 @@
 import Foundation
+import VerdictJSON
 
 /// Loads the tokenizer of a model folder the way `transformers`' `AutoTokenizer` does:
 /// `tokenizer.json` when present, else `vocab.txt` (BERT WordPiece), else `vocab.json` +
@@ -13,6 +14,10 @@ public enum AutoTokenizer {
 
     /// Loads from a folder.
     public static func from(folder: URL) throws -> Tokenizer {
+        try TokenizerError.mappingJSONErrors { try load(folder: folder) }
+    }
+
+    private static func load(folder: URL) throws -> Tokenizer {
         let fm = FileManager.default
         func file(_ name: String) -> URL? {
             let u = folder.appendingPathComponent(name)
@@ -69,7 +74,7 @@ public enum AutoTokenizer {
         do { data = try Data(contentsOf: url) } catch {
             throw TokenizerError.unreadableFile(path: url.path, reason: error.localizedDescription)
         }
-        var t = try TokenizerJSON.load(data: data, file: url.path)
+        var t = try TokenizerError.mappingJSONErrors { try TokenizerJSON.load(data: data, file: url.path) }
         t.specialTokens = inferSpecialTokens(t)
         return t
     }

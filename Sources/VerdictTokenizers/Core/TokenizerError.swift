@@ -1,3 +1,5 @@
+import VerdictJSON
+
 /// Errors raised while loading or running a tokenizer.
 ///
 /// Every case names where the problem is (file, JSON path) and what was expected, so a user
@@ -34,6 +36,18 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
             return "the \(role) token \"\(token)\" is not in the vocabulary"
         case let .invalidArgument(message):
             return message
+        }
+    }
+}
+
+extension TokenizerError {
+    /// Runs `body`, reporting JSON shape errors as the equivalent tokenizer errors.
+    static func mappingJSONErrors<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as JSONError {
+            switch e {
+            case let .malformed(file, reason): throw TokenizerError.malformedJSON(file: file, reason: reason)
+            case let .invalidValue(file, path, expected): throw TokenizerError.invalidValue(file: file, path: path, expected: expected)
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import VerdictJSON
 
 /// Builds a ``Tokenizer`` from the `tokenizer.json` format of Hugging Face `tokenizers`.
 enum TokenizerJSON {

@@ -3,7 +3,7 @@ import Foundation
 /// A parsed JSON value. Objects keep their keys in file order and *exactly* as written:
 /// `Foundation`'s parser builds `[String: Any]`, whose keys compare by canonical equivalence, so
 /// two vocabulary entries such as ";" and "\u{37E}" would collapse into one.
-enum JSONValue {
+public enum JSONValue {
     case null
     case bool(Bool)
     case number(Double, isInteger: Bool)
@@ -13,18 +13,20 @@ enum JSONValue {
 }
 
 /// A small, strict RFC 8259 parser over UTF-8 bytes.
-struct JSONParser {
+public struct JSONParser {
     private let bytes: [UInt8]
     private var i = 0
     private var depth = 0
 
-    struct Failure: Error, CustomStringConvertible {
-        let offset: Int
-        let message: String
-        var description: String { "\(message) at byte \(offset)" }
+    /// A syntax error and the byte offset where it was found.
+    public struct Failure: Error, CustomStringConvertible {
+        public let offset: Int
+        public let message: String
+        public var description: String { "\(message) at byte \(offset)" }
     }
 
-    static func parse(_ data: Data) throws -> JSONValue {
+    /// Parses one JSON document.
+    public static func parse(_ data: Data) throws -> JSONValue {
         var p = JSONParser(bytes: [UInt8](data))
         p.skipSpace()
         let v = try p.value()
