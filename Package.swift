@@ -17,6 +17,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "VerdictJSON", swiftSettings: settings),
+        .target(name: "CVerdictKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        .target(name: "VerdictTensor", dependencies: ["CVerdictKernels"], swiftSettings: settings),
         .target(name: "VerdictTokenizers", dependencies: ["VerdictJSON"], swiftSettings: settings),
         .target(name: "Verdict", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
         .executableTarget(
@@ -24,6 +26,7 @@ let package = Package(
             dependencies: ["Verdict", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: settings
         ),
+        .testTarget(name: "VerdictTensorTests", dependencies: ["VerdictTensor"], swiftSettings: settings),
         .testTarget(name: "VerdictTokenizersTests", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI"], swiftSettings: settings),
     ]

@@ -1,0 +1,165 @@
+// Packed, blocked single-precision matrix multiply (Goto/BLIS structure): B is packed into
+// KC x 16 column panels, A into 6 x KC row panels, and a 6 x 16 register-tile micro-kernel
+// (12 AVX2 accumulators) runs over them. Edges are computed into a scratch tile.
+#include "CVerdictKernels.h"
+#include "internal.h"
+#include <stdlib.h>
+#include <string.h>
+#if VK_X86
+#include <immintrin.h>
+#endif
+
+enum { MR = 6, NR = 16, KC = 256, MC = 72, NC = 3072 };
+
+static _Thread_local float *packA = NULL;
+static _Thread_local float *packB = NULL;
+
+static float *scratch(float **slot, size_t count) {
+    if (*slot == NULL) *slot = (float *)aligned_alloc(64, count * sizeof(float));
+    return *slot;
+}
+
+static void pack_b(int transB, const float *B, long ldb, long k0, long kc, long j0, long nc, float *dst) {
+    for (long jp = 0; jp < nc; jp += NR) {
+        long nr = nc - jp < NR ? nc - jp : NR;
+        float *panel = dst + jp * kc;
+        if (!transB) {
+            for (long p = 0; p < kc; p++) {
+                const float *src = B + (k0 + p) * ldb + j0 + jp;
+                float *d = panel + p * NR;
+                long j = 0;
+                for (; j < nr; j++) d[j] = src[j];
+                for (; j < NR; j++) d[j] = 0;
+            }
+        } else {
+            for (long j = 0; j < NR; j++) {
+                if (j < nr) {
+                    const float *src = B + (j0 + jp + j) * ldb + k0;
+                    for (long p = 0; p < kc; p++) panel[p * NR + j] = src[p];
+                } else {
+                    for (long p = 0; p < kc; p++) panel[p * NR + j] = 0;
+                }
+            }
+        }
+    }
+}
+
+static void pack_a(int transA, const float *A, long lda, long i0, long mc, long k0, long kc, float alpha, float *dst) {
+    for (long ip = 0; ip < mc; ip += MR) {
+        long mr = mc - ip < MR ? mc - ip : MR;
+        float *panel = dst + ip * kc;
+        if (!transA) {
+            for (long i = 0; i < MR; i++) {
+                if (i < mr) {
+                    const float *src = A + (i0 + ip + i) * lda + k0;
+                    for (long p = 0; p < kc; p++) panel[p * MR + i] = alpha * src[p];
+                } else {
+                    for (long p = 0; p < kc; p++) panel[p * MR + i] = 0;
+                }
+            }
+        } else {
+            for (long p = 0; p < kc; p++) {
+                const float *src = A + (k0 + p) * lda + i0 + ip;
+                float *d = panel + p * MR;
+                long i = 0;
+                for (; i < mr; i++) d[i] = alpha * src[i];
+                for (; i < MR; i++) d[i] = 0;
+            }
+        }
+    }
+}
+
+// c[MR x NR] (row stride ldc) += a-panel * b-panel
+static void kernel_portable(long kc, const float *a, const float *b, float *c, long ldc) {
+    float acc[MR][NR];
+    memset(acc, 0, sizeof acc);
+    for (long p = 0; p < kc; p++) {
+        for (int i = 0; i < MR; i++) {
+            float ai = a[p * MR + i];
+            for (int j = 0; j < NR; j++) acc[i][j] += ai * b[p * NR + j];
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) c[i * ldc + j] += acc[i][j];
+}
+
+#if VK_X86
+VK_AVX2 static void kernel_avx2(long kc, const float *a, const float *b, float *c, long ldc) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (long p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        __m256 a0 = _mm256_broadcast_ss(a + 0);
+        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
+        __m256 a1 = _mm256_broadcast_ss(a + 1);
+        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
+        __m256 a2 = _mm256_broadcast_ss(a + 2);
+        c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
+        __m256 a3 = _mm256_broadcast_ss(a + 3);
+        c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
+        __m256 a4 = _mm256_broadcast_ss(a + 4);
+        c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
+        __m256 a5 = _mm256_broadcast_ss(a + 5);
+        c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
+        a += MR; b += NR;
+    }
+#define VK_STORE(row, lo, hi) \
+    _mm256_storeu_ps(c + row * ldc, _mm256_add_ps(_mm256_loadu_ps(c + row * ldc), lo)); \
+    _mm256_storeu_ps(c + row * ldc + 8, _mm256_add_ps(_mm256_loadu_ps(c + row * ldc + 8), hi));
+    VK_STORE(0, c00, c01) VK_STORE(1, c10, c11) VK_STORE(2, c20, c21)
+    VK_STORE(3, c30, c31) VK_STORE(4, c40, c41) VK_STORE(5, c50, c51)
+#undef VK_STORE
+}
+#endif
+
+typedef void (*kernel_fn)(long, const float *, const float *, float *, long);
+
+void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
+              const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc) {
+    if (M <= 0 || N <= 0) return;
+    for (long i = 0; i < M; i++) {
+        float *row = C + i * ldc;
+        if (beta == 0.0f) memset(row, 0, (size_t)N * sizeof(float));
+        else if (beta != 1.0f) for (long j = 0; j < N; j++) row[j] *= beta;
+    }
+    if (K <= 0 || alpha == 0.0f) return;
+    kernel_fn kernel = kernel_portable;
+#if VK_X86
+    if (vk_uses_avx2()) kernel = kernel_avx2;
+#endif
+    float *pa = scratch(&packA, (size_t)MC * KC);
+    float *pb = scratch(&packB, (size_t)KC * NC);
+    if (!pa || !pb) return;
+    float edge[MR * NR] __attribute__((aligned(64)));
+    for (long jc = 0; jc < N; jc += NC) {
+        long nc = N - jc < NC ? N - jc : NC;
+        for (long pc = 0; pc < K; pc += KC) {
+            long kc = K - pc < KC ? K - pc : KC;
+            pack_b(transB, B, ldb, pc, kc, jc, nc, pb);
+            for (long ic = 0; ic < M; ic += MC) {
+                long mc = M - ic < MC ? M - ic : MC;
+                pack_a(transA, A, lda, ic, mc, pc, kc, alpha, pa);
+                for (long jr = 0; jr < nc; jr += NR) {
+                    long nr = nc - jr < NR ? nc - jr : NR;
+                    for (long ir = 0; ir < mc; ir += MR) {
+                        long mr = mc - ir < MR ? mc - ir : MR;
+                        float *c = C + (ic + ir) * ldc + jc + jr;
+                        const float *a = pa + ir * kc, *b = pb + jr * kc;
+                        if (mr == MR && nr == NR) {
+                            kernel(kc, a, b, c, ldc);
+                        } else {
+                            memset(edge, 0, sizeof edge);
+                            kernel(kc, a, b, edge, NR);
+                            for (long i = 0; i < mr; i++)
+                                for (long j = 0; j < nr; j++) c[i * ldc + j] += edge[i * NR + j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+#ifndef CVERDICT_KERNELS_H
+#define CVERDICT_KERNELS_H
+
+// Hot numeric kernels of Verdict. Each entry point picks an AVX2+FMA implementation at run time
+// when the CPU has it and a portable C one otherwise. All kernels are single-threaded: callers
+// split work across cores (see VerdictTensor's Parallel).
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when the AVX2+FMA kernels are in use.
+int vk_uses_avx2(void);
+/// Forces the portable kernels (for tests that compare both paths). 0 restores auto-detection.
+void vk_force_portable(int portable);
+
+/// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major; op(A) is [M,K], op(B) is [K,N].
+/// transA: A is stored [K,M]; transB: B is stored [N,K] (a PyTorch Linear weight).
+void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
+              const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc);
+
+/// y = LayerNorm(x) * gamma + beta over rows of length n; writes mean and 1/std per row when non-null.
+void vk_layernorm(const float *x, const float *gamma, const float *beta, float *y,
+                  float *mean, float *rstd, long rows, long n, float eps);
+/// Backward of vk_layernorm: dx (overwritten), dgamma and dbeta (accumulated).
+void vk_layernorm_backward(const float *dy, const float *x, const float *gamma, const float *mean,
+                           const float *rstd, float *dx, float *dgamma, float *dbeta, long rows, long n);
+
+/// In-place softmax over each row of length n (row stride ld), after multiplying by scale.
+void vk_softmax_rows(float *x, long rows, long n, long ld, float scale);
+
+/// GELU, erf form: y = x * 0.5 * (1 + erf(x / sqrt(2))). In place allowed.
+void vk_gelu(const float *x, float *y, long n);
+/// dx = dy * GELU'(x).
+void vk_gelu_backward(const float *dy, const float *x, float *dx, long n);
+/// GELU, tanh approximation ("gelu_new", "gelu_pytorch_tanh").
+void vk_gelu_tanh(const float *x, float *y, long n);
+void vk_gelu_tanh_backward(const float *dy, const float *x, float *dx, long n);
+
+/// y[i] += x[i]
+void vk_add(float *y, const float *x, long n);
+/// y[r, :] += bias for each of rows.
+void vk_add_bias(float *y, const float *bias, long rows, long n);
+/// acc[:] += sum over rows of x[r, :]
+void vk_sum_rows(const float *x, float *acc, long rows, long n);
+
+/// Half and bfloat16 conversions (IEEE round to nearest even when narrowing).
+void vk_f16_to_f32(const uint16_t *src, float *dst, long n);
+void vk_bf16_to_f32(const uint16_t *src, float *dst, long n);
+void vk_f32_to_f16(const float *src, uint16_t *dst, long n);
+void vk_f32_to_bf16(const float *src, uint16_t *dst, long n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,187 @@
+import CVerdictKernels
+
+/// The activation functions of BERT-family configs (`hidden_act` / `activation`).
+public enum Activation: String, Sendable {
+    /// GELU with the exact erf (`"gelu"`).
+    case gelu
+    /// GELU with the tanh approximation (`"gelu_new"`, `"gelu_pytorch_tanh"`).
+    case geluTanh = "gelu_new"
+    case relu
+
+    /// Parses a `transformers` activation name.
+    public init?(configName: String) {
+        switch configName {
+        case "gelu": self = .gelu
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
+        case "relu": self = .relu
+        default: return nil
+        }
+    }
+}
+
+/// Fast forward and backward operations on `Tensor`s, backed by CVerdictKernels and split across
+/// cores. Every operation has a plain-loop twin in `ReferenceOps` that tests compare it with.
+public enum Ops {
+    /// `x · weightᵀ + bias` for `x` `[rows, in]` and a PyTorch-layout `weight` `[out, in]`.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        let rows = x.count / x.shape[x.rank - 1], inFeatures = weight.shape[1], outFeatures = weight.shape[0]
+        precondition(x.shape[x.rank - 1] == inFeatures, "linear: input width \(x.shape) vs weight \(weight.shape)")
+        var y = Tensor(shape: Array(x.shape.dropLast()) + [outFeatures], repeating: 0)
+        x.scalars.withUnsafeBufferPointer { xp in
+            weight.scalars.withUnsafeBufferPointer { wp in
+                y.scalars.withUnsafeMutableBufferPointer { yp in
+                    if let bias {
+                        bias.scalars.withUnsafeBufferPointer { bp in
+                            for r in 0..<rows { (yp.baseAddress! + r * outFeatures).update(from: bp.baseAddress!, count: outFeatures) }
+                        }
+                    }
+                    gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
+                         b: wp.baseAddress!, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: yp.baseAddress!, ldc: outFeatures)
+                }
+            }
+        }
+        return y
+    }
+
+    /// Backward of `linear`: accumulates `dWeight += dyᵀ · x`, `dBias += Σ dy` and returns `dx = dy · weight`.
+    public static func linearBackward(_ dy: Tensor, input x: Tensor, weight: Tensor,
+                                      dWeight: inout Tensor, dBias: inout Tensor?, needInputGradient: Bool = true) -> Tensor? {
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1], rows = dy.count / outFeatures
+        dy.scalars.withUnsafeBufferPointer { dyp in
+            x.scalars.withUnsafeBufferPointer { xp in
+                dWeight.scalars.withUnsafeMutableBufferPointer { dwp in
+                    gemm(transposeA: true, m: outFeatures, n: inFeatures, k: rows, a: dyp.baseAddress!, lda: outFeatures,
+                         b: xp.baseAddress!, ldb: inFeatures, beta: 1, c: dwp.baseAddress!, ldc: inFeatures)
+                }
+            }
+            if dBias != nil {
+                dBias!.scalars.withUnsafeMutableBufferPointer { vk_sum_rows(dyp.baseAddress!, $0.baseAddress!, rows, outFeatures) }
+            }
+        }
+        guard needInputGradient else { return nil }
+        var dx = Tensor(shape: Array(dy.shape.dropLast()) + [inFeatures], repeating: 0)
+        dy.scalars.withUnsafeBufferPointer { dyp in
+            weight.scalars.withUnsafeBufferPointer { wp in
+                dx.scalars.withUnsafeMutableBufferPointer { dxp in
+                    gemm(m: rows, n: inFeatures, k: outFeatures, a: dyp.baseAddress!, lda: outFeatures,
+                         b: wp.baseAddress!, ldb: inFeatures, c: dxp.baseAddress!, ldc: inFeatures)
+                }
+            }
+        }
+        return dx
+    }
+
+    /// What `layerNormBackward` needs from the forward pass.
+    public struct LayerNormCache: Sendable {
+        public var mean: [Float]
+        public var rstd: [Float]
+    }
+
+    /// Layer normalisation over the last dimension.
+    public static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> (Tensor, LayerNormCache) {
+        let n = x.shape[x.rank - 1], rows = x.count / n
+        var y = Tensor(shape: x.shape, repeating: 0)
+        var cache = LayerNormCache(mean: [Float](repeating: 0, count: rows), rstd: [Float](repeating: 0, count: rows))
+        x.scalars.withUnsafeBufferPointer { xp in
+            gamma.scalars.withUnsafeBufferPointer { gp in
+                beta.scalars.withUnsafeBufferPointer { bp in
+                    y.scalars.withUnsafeMutableBufferPointer { yp in
+                        cache.mean.withUnsafeMutableBufferPointer { mp in
+                            cache.rstd.withUnsafeMutableBufferPointer { rp in
+                                let (x0, y0, m0, r0) = (xp.baseAddress!, yp.baseAddress!, mp.baseAddress!, rp.baseAddress!)
+                                Parallel.chunks(rows, granularity: 16) { r in
+                                    vk_layernorm(x0 + r.lowerBound * n, gp.baseAddress!, bp.baseAddress!, y0 + r.lowerBound * n,
+                                                 m0 + r.lowerBound, r0 + r.lowerBound, r.count, n, eps)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (y, cache)
+    }
+
+    /// Backward of `layerNorm`: accumulates `dGamma`, `dBeta`; returns `dx`.
+    public static func layerNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, cache: LayerNormCache,
+                                         dGamma: inout Tensor, dBeta: inout Tensor) -> Tensor {
+        let n = x.shape[x.rank - 1], rows = x.count / n
+        var dx = Tensor(shape: x.shape, repeating: 0)
+        dy.scalars.withUnsafeBufferPointer { dyp in
+            x.scalars.withUnsafeBufferPointer { xp in
+                gamma.scalars.withUnsafeBufferPointer { gp in
+                    dx.scalars.withUnsafeMutableBufferPointer { dxp in
+                        dGamma.scalars.withUnsafeMutableBufferPointer { dgp in
+                            dBeta.scalars.withUnsafeMutableBufferPointer { dbp in
+                                vk_layernorm_backward(dyp.baseAddress!, xp.baseAddress!, gp.baseAddress!, cache.mean, cache.rstd,
+                                                      dxp.baseAddress!, dgp.baseAddress!, dbp.baseAddress!, rows, n)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+
+    /// Applies `activation` element-wise.
+    public static func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
+        var y = x
+        let n = x.count
+        x.scalars.withUnsafeBufferPointer { xp in
+            y.scalars.withUnsafeMutableBufferPointer { yp in
+                let (x0, y0) = (xp.baseAddress!, yp.baseAddress!)
+                Parallel.chunks(n, granularity: 4096) { r in
+                    let (xs, ys) = (x0 + r.lowerBound, y0 + r.lowerBound)
+                    switch activation {
+                    case .gelu: vk_gelu(xs, ys, r.count)
+                    case .geluTanh: vk_gelu_tanh(xs, ys, r.count)
+                    case .relu: for i in 0..<r.count { ys[i] = max(xs[i], 0) }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// Backward of `activate`: `dy * f'(x)`.
+    public static func activationBackward(_ dy: Tensor, input x: Tensor, _ activation: Activation) -> Tensor {
+        var dx = dy
+        let n = x.count
+        dy.scalars.withUnsafeBufferPointer { dyp in
+            x.scalars.withUnsafeBufferPointer { xp in
+                dx.scalars.withUnsafeMutableBufferPointer { dxp in
+                    let (d0, x0, o0) = (dyp.baseAddress!, xp.baseAddress!, dxp.baseAddress!)
+                    Parallel.chunks(n, granularity: 4096) { r in
+                        let (ds, xs, os) = (d0 + r.lowerBound, x0 + r.lowerBound, o0 + r.lowerBound)
+                        switch activation {
+                        case .gelu: vk_gelu_backward(ds, xs, os, r.count)
+                        case .geluTanh: vk_gelu_tanh_backward(ds, xs, os, r.count)
+                        case .relu: for i in 0..<r.count { os[i] = xs[i] > 0 ? ds[i] : 0 }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+
+    /// `a + b`, element-wise.
+    public static func add(_ a: Tensor, _ b: Tensor) -> Tensor {
+        precondition(a.count == b.count, "add: \(a.shape) + \(b.shape)")
+        var y = a
+        y.scalars.withUnsafeMutableBufferPointer { yp in b.scalars.withUnsafeBufferPointer { vk_add(yp.baseAddress!, $0.baseAddress!, a.count) } }
+        return y
+    }
+
+    /// Adds `b` into `a` in place.
+    public static func addInPlace(_ a: inout Tensor, _ b: Tensor) {
+        precondition(a.count == b.count, "add: \(a.shape) + \(b.shape)")
+        a.scalars.withUnsafeMutableBufferPointer { yp in b.scalars.withUnsafeBufferPointer { vk_add(yp.baseAddress!, $0.baseAddress!, b.count) } }
+    }
+
+    /// Softmax over each row of a `[rows, n]` buffer, after scaling by `scale`, in place.
+    public static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int, rowStride: Int, scale: Float = 1) {
+        vk_softmax_rows(x, rows, n, rowStride, scale)
+    }
+}

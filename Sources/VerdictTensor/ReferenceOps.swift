@@ -1,0 +1,67 @@
+import Foundation
+
+/// Plain-loop implementations of `Ops`, written for obviousness rather than speed, in double
+/// precision. Tests compare the fast kernels with these.
+public enum ReferenceOps {
+    /// `op(a) · op(b)` for matrices.
+    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        let m = transposeA ? a.shape[1] : a.shape[0], k = transposeA ? a.shape[0] : a.shape[1]
+        let n = transposeB ? b.shape[0] : b.shape[1]
+        var y = Tensor(shape: [m, n])
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k {
+                    let av = transposeA ? a.scalars[p * m + i] : a.scalars[i * k + p]
+                    let bv = transposeB ? b.scalars[j * k + p] : b.scalars[p * n + j]
+                    s += Double(av) * Double(bv)
+                }
+                y.scalars[i * n + j] = Float(s)
+            }
+        }
+        return y
+    }
+
+    /// Layer normalisation over the last dimension.
+    public static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> Tensor {
+        let n = x.shape[x.rank - 1]
+        var y = x
+        for r in 0..<(x.count / n) {
+            let row = x.scalars[(r * n)..<((r + 1) * n)].map(Double.init)
+            let mean = row.reduce(0, +) / Double(n)
+            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n)
+            for i in 0..<n {
+                y.scalars[r * n + i] = Float((row[i] - mean) / (variance + Double(eps)).squareRoot() * Double(gamma.scalars[i]) + Double(beta.scalars[i]))
+            }
+        }
+        return y
+    }
+
+    /// Element-wise activation.
+    public static func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
+        var y = x
+        for i in 0..<x.count {
+            let v = Double(x.scalars[i])
+            switch activation {
+            case .gelu: y.scalars[i] = Float(0.5 * v * (1 + erf(v / 2.0.squareRoot())))
+            case .geluTanh: y.scalars[i] = Float(0.5 * v * (1 + tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))))
+            case .relu: y.scalars[i] = Float(max(v, 0))
+            }
+        }
+        return y
+    }
+
+    /// Softmax over the last dimension.
+    public static func softmax(_ x: Tensor) -> Tensor {
+        let n = x.shape[x.rank - 1]
+        var y = x
+        for r in 0..<(x.count / n) {
+            let row = x.scalars[(r * n)..<((r + 1) * n)].map(Double.init)
+            let m = row.max() ?? 0
+            let e = row.map { Foundation.exp($0 - m) }
+            let s = e.reduce(0, +)
+            for i in 0..<n { y.scalars[r * n + i] = Float(e[i] / s) }
+        }
+        return y
+    }
+}

@@ -1,0 +1,105 @@
+import XCTest
+@testable import VerdictTensor
+
+/// The fast kernels (AVX2 and portable paths) against the plain double-precision reference.
+final class KernelTests: XCTestCase {
+    private var generator = SeededGenerator(seed: 7)
+
+    private func random(_ shape: [Int]) -> Tensor {
+        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -2...2, using: &generator) })
+    }
+
+    private func bothPaths(_ body: () throws -> Void) rethrows {
+        for portable in [false, true] {
+            forcePortableKernels(portable)
+            defer { forcePortableKernels(false) }
+            try body()
+        }
+    }
+
+    func testGemmAllTransposesAndEdgeSizes() {
+        bothPaths {
+            for (m, n, k) in [(1, 1, 1), (7, 17, 5), (6, 16, 256), (73, 300, 257), (130, 33, 600)] {
+                for ta in [false, true] {
+                    for tb in [false, true] {
+                        let a = random(ta ? [k, m] : [m, k]), b = random(tb ? [n, k] : [k, n])
+                        let expected = ReferenceOps.matmul(a, b, transposeA: ta, transposeB: tb)
+                        var c = random([m, n])
+                        let c0 = c
+                        a.scalars.withUnsafeBufferPointer { ap in
+                            b.scalars.withUnsafeBufferPointer { bp in
+                                c.scalars.withUnsafeMutableBufferPointer { cp in
+                                    gemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 0.5, a: ap.baseAddress!, lda: ta ? m : k,
+                                         b: bp.baseAddress!, ldb: tb ? k : n, beta: 2, c: cp.baseAddress!, ldc: n)
+                                }
+                            }
+                        }
+                        let want = Tensor(shape: [m, n], scalars: zip(expected.scalars, c0.scalars).map { 0.5 * $0 + 2 * $1 })
+                        XCTAssertLessThan(c.maxAbsDifference(want), 1e-3 * Float(k).squareRoot(), "m \(m) n \(n) k \(k) ta \(ta) tb \(tb)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testLayerNormActivationsSoftmax() {
+        bothPaths {
+            let x = random([37, 384]), gamma = random([384]), beta = random([384])
+            XCTAssertLessThan(Ops.layerNorm(x, gamma: gamma, beta: beta, eps: 1e-12).0.maxAbsDifference(ReferenceOps.layerNorm(x, gamma: gamma, beta: beta, eps: 1e-12)), 1e-5)
+            let wide = Tensor(shape: [5000], scalars: (0..<5000).map { Float($0 - 2500) / 250 })
+            for act in [Activation.gelu, .geluTanh, .relu] {
+                XCTAssertLessThan(Ops.activate(wide, act).maxAbsDifference(ReferenceOps.activate(wide, act)), 2e-6, "\(act)")
+            }
+            var s = random([9, 45])
+            let expected = ReferenceOps.softmax(s)
+            s.scalars.withUnsafeMutableBufferPointer { Ops.softmaxRows($0.baseAddress!, rows: 9, n: 45, rowStride: 45) }
+            XCTAssertLessThan(s.maxAbsDifference(expected), 1e-6)
+        }
+    }
+
+    /// Backward kernels against central finite differences of the reference forward.
+    func testBackwardAgainstFiniteDifferences() {
+        let x = random([3, 10]), gamma = random([10]), beta = random([10]), dy = random([3, 10])
+        func loss(_ x: Tensor, _ g: Tensor) -> Double {
+            let y = ReferenceOps.layerNorm(x, gamma: g, beta: beta, eps: 1e-5)
+            return zip(y.scalars, dy.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        let (_, cache) = Ops.layerNorm(x, gamma: gamma, beta: beta, eps: 1e-5)
+        var dGamma = Tensor(shape: [10]), dBeta = Tensor(shape: [10])
+        let dx = Ops.layerNormBackward(dy, input: x, gamma: gamma, cache: cache, dGamma: &dGamma, dBeta: &dBeta)
+        let h: Float = 1e-2
+        for i in [0, 7, 13, 29] {
+            var xp = x, xm = x
+            xp.scalars[i] += h; xm.scalars[i] -= h
+            XCTAssertEqual(Double(dx.scalars[i]), (loss(xp, gamma) - loss(xm, gamma)) / Double(2 * h), accuracy: 2e-3)
+        }
+        for i in [0, 9] {
+            var gp = gamma, gm = gamma
+            gp.scalars[i] += h; gm.scalars[i] -= h
+            XCTAssertEqual(Double(dGamma.scalars[i]), (loss(x, gp) - loss(x, gm)) / Double(2 * h), accuracy: 2e-3)
+        }
+        for act in [Activation.gelu, .geluTanh] {
+            let v = random([64]), d = random([64])
+            let g = Ops.activationBackward(d, input: v, act)
+            for i in 0..<64 {
+                var p = v, m = v
+                p.scalars[i] += h; m.scalars[i] -= h
+                let fd = (Double(ReferenceOps.activate(p, act).scalars[i]) - Double(ReferenceOps.activate(m, act).scalars[i])) / Double(2 * h)
+                XCTAssertEqual(Double(g.scalars[i]), fd * Double(d.scalars[i]), accuracy: 2e-3, "\(act)")
+            }
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64) so tests do not depend on the system RNG.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
