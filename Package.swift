@@ -20,13 +20,16 @@ let package = Package(
         .target(name: "CVerdictKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         .target(name: "VerdictTensor", dependencies: ["CVerdictKernels"], swiftSettings: settings),
         .target(name: "VerdictTokenizers", dependencies: ["VerdictJSON"], swiftSettings: settings),
-        .target(name: "Verdict", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
+        .target(name: "VerdictHub", dependencies: ["VerdictJSON", "VerdictTensor"], swiftSettings: settings),
+        .target(name: "VerdictModels", dependencies: ["VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
+        .target(name: "Verdict", dependencies: ["VerdictTokenizers", "VerdictTensor", "VerdictHub", "VerdictModels"], swiftSettings: settings),
         .executableTarget(
             name: "VerdictCLI",
             dependencies: ["Verdict", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: settings
         ),
         .testTarget(name: "VerdictTensorTests", dependencies: ["VerdictTensor"], swiftSettings: settings),
+        .testTarget(name: "VerdictModelsTests", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTokenizersTests", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI"], swiftSettings: settings),
     ]

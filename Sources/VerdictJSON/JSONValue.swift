@@ -3,7 +3,7 @@ import Foundation
 /// A parsed JSON value. Objects keep their keys in file order and *exactly* as written:
 /// `Foundation`'s parser builds `[String: Any]`, whose keys compare by canonical equivalence, so
 /// two vocabulary entries such as ";" and "\u{37E}" would collapse into one.
-public enum JSONValue {
+public enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case number(Double, isInteger: Bool)

@@ -1,0 +1,79 @@
+import Foundation
+import VerdictJSON
+import VerdictTensor
+
+/// The weights of a model folder, by checkpoint name (`bert.encoder.layer.0.attention.self.query.weight`).
+///
+/// Reads, in order of preference, `model.safetensors`, sharded `model.safetensors.index.json`,
+/// `pytorch_model.bin` or sharded `pytorch_model.bin.index.json`. Float16 and bfloat16 weights are
+/// widened to `Float`.
+public struct Checkpoint {
+    /// Tensors by name.
+    public var tensors: [String: Tensor]
+    /// Names in file order.
+    public var names: [String]
+    /// The files read.
+    public var files: [URL]
+    /// Stored element type of the first floating-point tensor (what `save` reproduces by default).
+    public var storedDType: DType
+
+    /// Loads every tensor of the folder's weights.
+    public init(folder: URL) throws {
+        let fm = FileManager.default
+        func exists(_ name: String) -> URL? {
+            let u = folder.appendingPathComponent(name)
+            return fm.fileExists(atPath: u.path) ? u : nil
+        }
+        tensors = [:]
+        names = []
+        files = []
+        storedDType = .float32
+        if let u = exists("model.safetensors") {
+            try addSafeTensors(u)
+        } else if let index = exists("model.safetensors.index.json") {
+            for file in try Self.shards(index) { try addSafeTensors(folder.appendingPathComponent(file)) }
+        } else if let u = exists("pytorch_model.bin") {
+            try addTorch(u)
+        } else if let index = exists("pytorch_model.bin.index.json") {
+            for file in try Self.shards(index) { try addTorch(folder.appendingPathComponent(file)) }
+        } else {
+            throw CheckpointError.noWeights(folder: folder.path)
+        }
+    }
+
+    /// Shard file names of an index, in first-use order; each must be a plain file name.
+    static func shards(_ url: URL) throws -> [String] {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw CheckpointError.unreadableFile(path: url.path, reason: error.localizedDescription) }
+        do {
+            let map = try JSONNode.parse(data: data, file: url.path).required("weight_map")
+            var seen: [String] = []
+            for (_, v) in try map.object() {
+                let f = try v.string()
+                guard !f.contains("/"), !f.hasPrefix(".") else { throw v.fail("a file name in the same folder") }
+                if !seen.contains(f) { seen.append(f) }
+            }
+            return seen
+        } catch let e as JSONError {
+            throw CheckpointError.malformed(file: url.path, reason: e.description)
+        }
+    }
+
+    private mutating func addSafeTensors(_ url: URL) throws {
+        let file = try SafeTensorsFile(url: url)
+        for name in file.names { try add(name, file.tensor(name), dtype: file.dtype(of: name)) }
+        files.append(url)
+    }
+
+    private mutating func addTorch(_ url: URL) throws {
+        let file = try TorchCheckpoint(url: url)
+        for name in file.names { try add(name, file.tensor(name), dtype: nil) }
+        files.append(url)
+    }
+
+    private mutating func add(_ name: String, _ t: Tensor, dtype: DType?) throws {
+        if tensors[name] == nil { names.append(name) }
+        if names.count == 1, let dtype { storedDType = dtype }
+        tensors[name] = t
+    }
+}

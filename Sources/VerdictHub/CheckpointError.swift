@@ -1,0 +1,32 @@
+/// Errors raised while reading or writing checkpoints (weights and `config.json`).
+///
+/// Checkpoint files are treated as hostile: every size and offset is checked before use, and
+/// each error names the file and what was wrong.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    /// A file could not be read or written.
+    case unreadableFile(path: String, reason: String)
+    /// The file's structure is invalid (bad header, offset out of range, …).
+    case malformed(file: String, reason: String)
+    /// The pickle inside a `pytorch_model.bin` uses something a torch state dict never needs.
+    case disallowedPickle(file: String, reason: String)
+    /// `config.json` has a missing or wrongly typed field.
+    case invalidConfig(file: String, path: String, expected: String)
+    /// The folder has no weights file Verdict reads.
+    case noWeights(folder: String)
+    /// A tensor the model needs is absent or has the wrong shape.
+    case tensorMismatch(name: String, reason: String)
+    /// The model type is not one Verdict implements.
+    case unsupportedModel(String)
+
+    public var description: String {
+        switch self {
+        case let .unreadableFile(path, reason): return "cannot read \(path): \(reason)"
+        case let .malformed(file, reason): return "\(file): \(reason)"
+        case let .disallowedPickle(file, reason): return "\(file): refusing to load: \(reason)"
+        case let .invalidConfig(file, path, expected): return "\(file): \(path): expected \(expected)"
+        case let .noWeights(folder): return "\(folder) holds no model.safetensors, model.safetensors.index.json or pytorch_model.bin"
+        case let .tensorMismatch(name, reason): return "tensor \(name): \(reason)"
+        case let .unsupportedModel(type): return "model_type \"\(type)\" is not supported (supported: bert, distilbert)"
+        }
+    }
+}

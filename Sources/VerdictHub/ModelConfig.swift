@@ -1,0 +1,207 @@
+import Foundation
+import VerdictJSON
+import VerdictTensor
+
+/// What a classifier's outputs mean and which loss trains it (`problem_type` in `config.json`).
+public enum ProblemType: String, Sendable {
+    case singleLabelClassification = "single_label_classification"
+    case multiLabelClassification = "multi_label_classification"
+    case regression
+}
+
+/// A model's `config.json`, for BERT and DistilBERT (whose differently named fields are mapped
+/// onto the same properties). Keys Verdict does not use are kept and written back on save.
+public struct ModelConfig: Sendable {
+    public var modelType: String
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var intermediateSize: Int
+    public var hiddenAct: Activation
+    public var maxPositionEmbeddings: Int
+    /// 0 for DistilBERT, which has no token-type embeddings.
+    public var typeVocabSize: Int
+    public var layerNormEps: Float
+    public var hiddenDropoutProb: Float
+    public var attentionProbsDropoutProb: Float
+    /// Dropout before the classifier (`classifier_dropout`, or `seq_classif_dropout` for DistilBERT).
+    public var classifierDropout: Float
+    public var padTokenId: Int
+    /// DistilBERT's fixed sinusoidal position embeddings.
+    public var sinusoidalPositionEmbeddings: Bool
+    /// Labels in id order (`id2label`); `LABEL_<i>` when the config has none.
+    public var labels: [String]
+    public var problemType: ProblemType?
+    public var architectures: [String]
+    /// The custom classification head, when the model has one (see `ClassifierHeadConfig`).
+    public var customHead: ClassifierHeadConfig?
+    /// Members of the original file, in order, for a faithful `serialized()`.
+    var original: [(String, JSONValue)]
+
+    public var numLabels: Int { labels.count }
+
+    /// The file name inside a model folder.
+    public static let fileName = "config.json"
+
+    /// Reads `config.json` from a model folder.
+    public init(folder: URL) throws {
+        let url = folder.appendingPathComponent(Self.fileName)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw CheckpointError.unreadableFile(path: url.path, reason: error.localizedDescription)
+        }
+        try self.init(data: data, file: url.path)
+    }
+
+    /// Parses `config.json` text.
+    public init(data: Data, file: String = "config.json") throws {
+        do {
+            let root = try JSONNode.parse(data: data, file: file)
+            _ = try root.object()
+            try self.init(root)
+        } catch let e as JSONError {
+            switch e {
+            case let .malformed(file, reason): throw CheckpointError.malformed(file: file, reason: "not valid JSON: \(reason)")
+            case let .invalidValue(file, path, expected): throw CheckpointError.invalidConfig(file: file, path: path, expected: expected)
+            }
+        }
+    }
+
+    private init(_ c: JSONNode) throws {
+        original = try c.object().map { ($0.0, $0.1.value) }
+        modelType = try c.required("model_type").string()
+        func float(_ key: String, _ d: Double) throws -> Float { Float(try c[key]?.double() ?? d) }
+        func positive(_ key: String, _ d: Int?) throws -> Int {
+            guard let v = try c[key]?.int() ?? d else { throw JSONError.invalidValue(file: c.file, path: "$." + key, expected: "an integer (the key is missing)") }
+            guard v > 0 else { throw JSONError.invalidValue(file: c.file, path: "$." + key, expected: "a positive integer") }
+            return v
+        }
+        func activation(_ key: String) throws -> Activation {
+            let name = try c.string(key, default: "gelu")
+            guard let a = Activation(configName: name) else { throw c[key]!.fail("one of gelu, gelu_new, gelu_pytorch_tanh, relu") }
+            return a
+        }
+        switch modelType {
+        case "distilbert":
+            vocabSize = try positive("vocab_size", 30522)
+            hiddenSize = try positive("dim", 768)
+            numHiddenLayers = try positive("n_layers", 6)
+            numAttentionHeads = try positive("n_heads", 12)
+            intermediateSize = try positive("hidden_dim", 3072)
+            hiddenAct = try activation("activation")
+            typeVocabSize = 0
+            layerNormEps = 1e-12
+            hiddenDropoutProb = try float("dropout", 0.1)
+            attentionProbsDropoutProb = try float("attention_dropout", 0.1)
+            classifierDropout = try float("seq_classif_dropout", 0.2)
+            sinusoidalPositionEmbeddings = try c.bool("sinusoidal_pos_embds", default: false)
+        default:
+            vocabSize = try positive("vocab_size", nil)
+            hiddenSize = try positive("hidden_size", nil)
+            numHiddenLayers = try positive("num_hidden_layers", nil)
+            numAttentionHeads = try positive("num_attention_heads", nil)
+            intermediateSize = try positive("intermediate_size", nil)
+            hiddenAct = try activation("hidden_act")
+            typeVocabSize = try c.int("type_vocab_size", default: 2)
+            layerNormEps = try float("layer_norm_eps", 1e-12)
+            hiddenDropoutProb = try float("hidden_dropout_prob", 0.1)
+            attentionProbsDropoutProb = try float("attention_probs_dropout_prob", 0.1)
+            classifierDropout = try c["classifier_dropout"].map { Float(try $0.double()) } ?? hiddenDropoutProb
+            sinusoidalPositionEmbeddings = false
+        }
+        maxPositionEmbeddings = try positive("max_position_embeddings", 512)
+        padTokenId = try c.int("pad_token_id", default: 0)
+        guard hiddenSize % numAttentionHeads == 0 else {
+            throw JSONError.invalidValue(file: c.file, path: "$", expected: "a hidden size (\(hiddenSize)) divisible by the number of attention heads (\(numAttentionHeads))")
+        }
+        if let id2label = c["id2label"] {
+            var pairs: [(Int, String)] = []
+            for (k, v) in try id2label.object() {
+                guard let i = Int(k), i >= 0 else { throw id2label.fail("integer keys") }
+                pairs.append((i, try v.string()))
+            }
+            pairs.sort { $0.0 < $1.0 }
+            guard pairs.map(\.0) == Array(0..<pairs.count) else { throw id2label.fail("ids 0..<\(pairs.count) without gaps") }
+            labels = pairs.map(\.1)
+        } else {
+            labels = (0..<(try positive("num_labels", 2))).map { "LABEL_\($0)" }
+        }
+        if let p = try c.optionalString("problem_type") {
+            guard let pt = ProblemType(rawValue: p) else { throw c["problem_type"]!.fail("single_label_classification, multi_label_classification or regression") }
+            problemType = pt
+        }
+        architectures = try c["architectures"]?.array().map { try $0.string() } ?? []
+        customHead = try c["verdict_classifier_head"].map { try ClassifierHeadConfig($0) }
+    }
+
+    /// A plain BERT config (used by tests and when building a model from scratch).
+    public init(modelType: String = "bert", vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
+                intermediateSize: Int, maxPositionEmbeddings: Int = 512, labels: [String] = ["LABEL_0", "LABEL_1"]) {
+        self.modelType = modelType
+        self.vocabSize = vocabSize
+        self.hiddenSize = hiddenSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.intermediateSize = intermediateSize
+        hiddenAct = .gelu
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        typeVocabSize = modelType == "distilbert" ? 0 : 2
+        layerNormEps = 1e-12
+        hiddenDropoutProb = 0.1
+        attentionProbsDropoutProb = 0.1
+        classifierDropout = modelType == "distilbert" ? 0.2 : 0.1
+        padTokenId = 0
+        sinusoidalPositionEmbeddings = false
+        self.labels = labels
+        architectures = []
+        original = [("model_type", .string(modelType))]
+    }
+
+    /// The id of a label name (`label2id`).
+    public func id(ofLabel label: String) -> Int? { labels.firstIndex(of: label) }
+
+    /// The `config.json` text: the original members with labels, problem type, architectures
+    /// and head updated, in the original order (new keys at the end).
+    public func serialized() -> String {
+        var members = original
+        func set(_ key: String, _ value: JSONValue?) {
+            if let i = members.firstIndex(where: { $0.0 == key }) {
+                if let value { members[i].1 = value } else { members.remove(at: i) }
+            } else if let value { members.append((key, value)) }
+        }
+        set("architectures", .array(architectures.map { .string($0) }))
+        set("id2label", .object(labels.enumerated().map { (String($0.offset), .string($0.element)) }))
+        set("label2id", .object(labels.enumerated().map { ($0.element, .int($0.offset)) }))
+        set("problem_type", problemType.map { .string($0.rawValue) })
+        set("verdict_classifier_head", customHead?.json)
+        if modelType != "distilbert" { set("num_labels", nil) }
+        return JSONValue.object(members).serialized(indent: 2) + "\n"
+    }
+}
+
+/// The tutorials' custom head: pooling, then Linear → activation → Dropout → Linear.
+/// Stored in `config.json` under `verdict_classifier_head` so a checkpoint reloads with it.
+public struct ClassifierHeadConfig: Sendable, Equatable {
+    /// Which vector of the encoder output feeds the head.
+    public enum Pooling: String, Sendable { case cls, mean, pooler }
+    public var pooling: Pooling
+    public var hiddenWidth: Int
+    public var dropout: Float
+
+    public init(pooling: Pooling, hiddenWidth: Int, dropout: Float = 0.1) {
+        self.pooling = pooling; self.hiddenWidth = hiddenWidth; self.dropout = dropout
+    }
+
+    init(_ n: JSONNode) throws {
+        let poolingNode = try n.required("pooling")
+        guard let p = Pooling(rawValue: try poolingNode.string()) else { throw poolingNode.fail("cls, mean or pooler") }
+        pooling = p
+        hiddenWidth = try n.required("hidden_width").int()
+        dropout = Float(try n["dropout"]?.double() ?? 0.1)
+    }
+
+    var json: JSONValue {
+        .object([("pooling", .string(pooling.rawValue)), ("hidden_width", .int(hiddenWidth)), ("dropout", .double(Double(dropout)))])
+    }
+}

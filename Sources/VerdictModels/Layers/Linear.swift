@@ -1,0 +1,30 @@
+import VerdictTensor
+
+/// `Linear` and `LayerNorm` layers addressed by checkpoint prefix: `<prefix>.weight`, `<prefix>.bias`.
+extension ParameterStore {
+    func linear(_ x: Tensor, _ prefix: String) -> Tensor {
+        Ops.linear(x, weight: self[prefix + ".weight"], bias: tensors[prefix + ".bias"])
+    }
+
+    /// Backward of `linear`: accumulates the weight and bias gradients into `grads`, returns dx.
+    func linearBackward(_ dy: Tensor, input x: Tensor, _ prefix: String, grads: inout ParameterStore, needInputGradient: Bool = true) -> Tensor? {
+        var dBias: Tensor? = grads.tensors[prefix + ".bias"]
+        let dx = grads.modify(prefix + ".weight") { dW in
+            Ops.linearBackward(dy, input: x, weight: self[prefix + ".weight"], dWeight: &dW, dBias: &dBias, needInputGradient: needInputGradient)
+        }
+        if let dBias { grads[prefix + ".bias"] = dBias }
+        return dx
+    }
+
+    func layerNorm(_ x: Tensor, _ prefix: String, eps: Float) -> (Tensor, Ops.LayerNormCache) {
+        Ops.layerNorm(x, gamma: self[prefix + ".weight"], beta: self[prefix + ".bias"], eps: eps)
+    }
+
+    func layerNormBackward(_ dy: Tensor, input x: Tensor, cache: Ops.LayerNormCache, _ prefix: String, grads: inout ParameterStore) -> Tensor {
+        var dGamma = grads[prefix + ".weight"], dBeta = grads[prefix + ".bias"]
+        let dx = Ops.layerNormBackward(dy, input: x, gamma: self[prefix + ".weight"], cache: cache, dGamma: &dGamma, dBeta: &dBeta)
+        grads[prefix + ".weight"] = dGamma
+        grads[prefix + ".bias"] = dBeta
+        return dx
+    }
+}

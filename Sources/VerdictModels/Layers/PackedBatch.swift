@@ -1,0 +1,37 @@
+import VerdictTokenizers
+
+/// A batch of sequences packed end to end, without padding: the dense layers run one matrix
+/// multiply over `tokenCount` real tokens, and attention runs per sequence using `offsets`
+/// (sequence `i` is tokens `offsets[i]..<offsets[i + 1]`, like FlashAttention's `cu_seqlens`).
+public struct PackedBatch: Sendable {
+    public var inputIds: [Int32]
+    public var tokenTypeIds: [Int32]
+    /// Position of each token within its sequence.
+    public var positions: [Int32]
+    /// `sequenceCount + 1` boundaries.
+    public var offsets: [Int]
+
+    public var tokenCount: Int { inputIds.count }
+    public var sequenceCount: Int { offsets.count - 1 }
+    public var lengths: [Int] { zip(offsets.dropFirst(), offsets).map { $0 - $1 } }
+
+    /// Packs token id sequences; padding (attention mask 0) is dropped.
+    public init(sequences: [[Int]], tokenTypes: [[Int]]? = nil, attentionMasks: [[Int]]? = nil) {
+        inputIds = []; tokenTypeIds = []; positions = []; offsets = [0]
+        for (i, ids) in sequences.enumerated() {
+            var p: Int32 = 0
+            for (j, id) in ids.enumerated() where attentionMasks?[i][j] ?? 1 != 0 {
+                inputIds.append(Int32(id))
+                tokenTypeIds.append(Int32(tokenTypes?[i][j] ?? 0))
+                positions.append(p)
+                p += 1
+            }
+            offsets.append(inputIds.count)
+        }
+    }
+
+    /// Packs tokenizer encodings (their padding, if any, is dropped).
+    public init(encodings: [Encoding]) {
+        self.init(sequences: encodings.map(\.ids), tokenTypes: encodings.map(\.typeIds), attentionMasks: encodings.map(\.attentionMask))
+    }
+}

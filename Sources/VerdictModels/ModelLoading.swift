@@ -1,0 +1,90 @@
+import Foundation
+import VerdictHub
+import VerdictTensor
+
+/// What happened when a checkpoint's tensors were matched to a model's parameters, in the
+/// terms `transformers` uses in its load warnings.
+public struct LoadReport: Sendable {
+    /// Parameters the checkpoint lacked; they were freshly initialised.
+    public var missingKeys: [String] = []
+    /// Checkpoint tensors the model does not use.
+    public var unexpectedKeys: [String] = []
+    /// Files read.
+    public var files: [String] = []
+
+    public init(missingKeys: [String] = [], unexpectedKeys: [String] = [], files: [String] = []) {
+        self.missingKeys = missingKeys; self.unexpectedKeys = unexpectedKeys; self.files = files
+    }
+
+    /// The warning `transformers` prints, or nil when everything matched.
+    public var warning: String? {
+        guard !missingKeys.isEmpty else { return nil }
+        return "Some weights were not initialized from the checkpoint and are newly initialized: \(missingKeys.joined(separator: ", ")). "
+            + "You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference."
+    }
+}
+
+/// Creates an encoder for a config's `model_type`.
+public func makeEncoder(_ config: ModelConfig) throws -> any EncoderModel {
+    switch config.modelType {
+    case "bert": return BertModel(config: config)
+    case "distilbert": return DistilBertModel(config: config)
+    default: throw CheckpointError.unsupportedModel(config.modelType)
+    }
+}
+
+enum ParameterLoader {
+    /// Fresh parameters as `transformers` initialises them: normal(0, 0.02) weights and
+    /// embeddings, zero biases, LayerNorm weight 1 and bias 0.
+    static func initialise(_ shapes: [(String, [Int])], rng: inout SplitMix64) -> ParameterStore {
+        var p = ParameterStore()
+        for (name, shape) in shapes { p[name] = initialTensor(name, shape, rng: &rng) }
+        return p
+    }
+
+    static func initialTensor(_ name: String, _ shape: [Int], rng: inout SplitMix64) -> Tensor {
+        let isNorm = name.contains("LayerNorm") || name.contains("layer_norm")
+        if name.hasSuffix(".bias") { return Tensor(shape: shape) }
+        if isNorm { return Tensor(shape: shape, repeating: 1) }
+        return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in 0.02 * rng.nextGaussian() })
+    }
+
+    /// Matches checkpoint tensors to `shapes`. A name is found with or without the encoder
+    /// prefix (`bert.`), and legacy `LayerNorm.gamma/beta` names are accepted.
+    static func load(_ checkpoint: Checkpoint, shapes: [(String, [Int])], prefix: String, buffers: Set<String>,
+                     rng: inout SplitMix64) throws -> (ParameterStore, LoadReport) {
+        var report = LoadReport(files: checkpoint.files.map(\.path))
+        var used = Set<String>()
+        var p = ParameterStore()
+        for (name, shape) in shapes {
+            let bare = name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name
+            let candidates = [name, bare, legacy(name), legacy(bare)]
+            if let found = candidates.first(where: { checkpoint.tensors[$0] != nil }) {
+                let t = checkpoint.tensors[found]!
+                guard t.shape == shape else {
+                    throw CheckpointError.tensorMismatch(name: found, reason: "checkpoint shape \(t.shape), model expects \(shape) (check config.json)")
+                }
+                p[name] = t
+                used.insert(found)
+            } else {
+                p[name] = initialTensor(name, shape, rng: &rng)
+                if !buffers.contains(name) { report.missingKeys.append(name) }
+            }
+        }
+        report.unexpectedKeys = checkpoint.names.filter { !used.contains($0) && !$0.hasSuffix("position_ids") }
+        return (p, report)
+    }
+
+    private static func legacy(_ name: String) -> String {
+        name.replacingOccurrences(of: "LayerNorm.weight", with: "LayerNorm.gamma").replacingOccurrences(of: "LayerNorm.bias", with: "LayerNorm.beta")
+    }
+}
+
+/// Resolves `--model`/`from(pretrained:)` arguments to a local folder.
+public func resolveModelFolder(_ nameOrPath: String) throws -> URL {
+    let fm = FileManager.default
+    var isDirectory: ObjCBool = false
+    if fm.fileExists(atPath: nameOrPath, isDirectory: &isDirectory), isDirectory.boolValue { return URL(fileURLWithPath: nameOrPath) }
+    if ModelLocation.isRepoId(nameOrPath), let snapshot = ModelLocation.cachedSnapshot(for: nameOrPath) { return snapshot }
+    throw CheckpointError.unreadableFile(path: nameOrPath, reason: "no such model folder, and not in the Hugging Face cache (\(ModelLocation.cacheRoot.path))")
+}

@@ -1,0 +1,61 @@
+import Foundation
+import VerdictHub
+import VerdictTensor
+
+/// Outputs of a base encoder for one packed batch.
+public struct EncoderOutput: Sendable {
+    /// `[tokens, hidden]`, packed; `Pooling.padded` gives `[batch, length, hidden]`.
+    public var lastHiddenState: Tensor
+    /// `[batch, hidden]` (BERT only).
+    public var poolerOutput: Tensor?
+    /// Sequence boundaries within `lastHiddenState`.
+    public var offsets: [Int]
+}
+
+/// A base encoder with its weights (`AutoModel` in `transformers`): hidden states, pooler
+/// output and sentence embeddings.
+public final class TransformerModel: @unchecked Sendable {
+    public let config: ModelConfig
+    public let encoder: any EncoderModel
+    public var parameters: ParameterStore
+    public let loadReport: LoadReport
+
+    init(config: ModelConfig, encoder: any EncoderModel, parameters: ParameterStore, loadReport: LoadReport) {
+        self.config = config; self.encoder = encoder; self.parameters = parameters; self.loadReport = loadReport
+    }
+
+    /// Runs the encoder (inference: no dropout).
+    public func callAsFunction(_ batch: PackedBatch) -> EncoderOutput {
+        var rng: SplitMix64? = nil
+        let (hidden, _) = encoder.forward(batch, parameters, rng: &rng, keepCache: false)
+        var pooled: Tensor? = nil
+        if encoder.hasPooler {
+            var p = Ops.linear(Pooling.first(hidden, offsets: batch.offsets), weight: parameters[encoder.poolerName + ".weight"],
+                               bias: parameters[encoder.poolerName + ".bias"])
+            for i in 0..<p.count { p.scalars[i] = tanh(p.scalars[i]) }
+            pooled = p
+        }
+        return EncoderOutput(lastHiddenState: hidden, poolerOutput: pooled, offsets: batch.offsets)
+    }
+
+    /// Sentence embeddings: the mean of each sequence's token vectors, L2-normalised when asked
+    /// (what sentence-transformers does for all-MiniLM-L6-v2).
+    public func embeddings(_ batch: PackedBatch, normalize: Bool = true) -> Tensor {
+        let mean = Pooling.mean(self(batch).lastHiddenState, offsets: batch.offsets)
+        return normalize ? Pooling.l2Normalized(mean) : mean
+    }
+}
+
+/// Loads base encoders (`AutoModel.from_pretrained`), dispatching on `model_type`.
+public enum AutoModel {
+    /// Loads from a folder or a cached Hub model id.
+    public static func from(pretrained nameOrPath: String) throws -> TransformerModel {
+        let folder = try resolveModelFolder(nameOrPath)
+        let config = try ModelConfig(folder: folder)
+        let encoder = try makeEncoder(config)
+        var rng = SplitMix64(seed: 42)
+        let (parameters, report) = try ParameterLoader.load(try Checkpoint(folder: folder), shapes: encoder.parameterShapes,
+                                                            prefix: encoder.prefix, buffers: encoder.buffers, rng: &rng)
+        return TransformerModel(config: config, encoder: encoder, parameters: parameters, loadReport: report)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import XCTest
+import VerdictHub
+import VerdictModels
+import VerdictTensor
+import VerdictTokenizers
+
+/// Hidden states, pooler outputs, embeddings and logits against PyTorch `transformers`
+/// (goldens from tools/make_model_fixtures.py).
+final class ModelParityTests: XCTestCase {
+    func testMiniLMHiddenStatesPoolerAndEmbeddings() throws {
+        let dir = try ModelFixtures.miniLM()
+        let model = try AutoModel.from(pretrained: dir.path)
+        XCTAssertEqual(model.loadReport.missingKeys, [])
+        let tokenizer = try AutoTokenizer.from(folder: dir)
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: ModelFixtures.folder.appendingPathComponent("minilm.golden.json"))) as! [String: Any]
+        let texts = meta["texts"] as! [String], lengths = meta["lengths"] as! [Int], rows = meta["rows"] as! [[Int]]
+        let golden = try SafeTensorsFile(url: ModelFixtures.folder.appendingPathComponent("minilm.golden.safetensors"))
+        XCTAssertGreaterThanOrEqual(texts.count, 200)
+        var worstHidden: Float = 0, worstPooler: Float = 0, worstEmbedding: Float = 0
+        for start in stride(from: 0, to: texts.count, by: 16) {
+            let batchTexts = Array(texts[start..<min(start + 16, texts.count)])
+            let encodings = try tokenizer.encodeBatch(batchTexts, options: TokenizationOptions(truncation: .longestFirst, maxLength: 512))
+            let batch = PackedBatch(encodings: encodings)
+            let out = model(batch)
+            let embeddings = model.embeddings(batch)
+            for j in 0..<batchTexts.count {
+                let i = start + j
+                XCTAssertEqual(batch.lengths[j], lengths[i], "token count of text \(i)")
+                let expectedRows = try golden.tensor("rows.\(i)")
+                let h = 384
+                for (r, row) in rows[i].enumerated() {
+                    for c in 0..<h {
+                        let got = out.lastHiddenState.scalars[(batch.offsets[j] + row) * h + c]
+                        worstHidden = max(worstHidden, abs(got - expectedRows.scalars[r * h + c]))
+                    }
+                }
+                let pooler = try golden.tensor("pooler.\(i)"), embedding = try golden.tensor("embedding.\(i)")
+                for c in 0..<h {
+                    worstPooler = max(worstPooler, abs(out.poolerOutput!.scalars[j * h + c] - pooler.scalars[c]))
+                    worstEmbedding = max(worstEmbedding, abs(embeddings.scalars[j * h + c] - embedding.scalars[c]))
+                }
+            }
+        }
+        print("MiniLM parity over \(texts.count) texts: max |Δ| last_hidden_state \(worstHidden), pooler_output \(worstPooler), embedding \(worstEmbedding)")
+        XCTAssertLessThan(worstHidden, 1e-4)
+        XCTAssertLessThan(worstPooler, 1e-4)
+        XCTAssertLessThan(worstEmbedding, 1e-5)
+    }
+
+    func testTutorialShapes() throws {
+        let dir = try ModelFixtures.miniLM()
+        let model = try AutoModel.from(pretrained: dir.path)
+        let tokenizer = try AutoTokenizer.from(folder: dir)
+        let texts = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"]
+        let encodings = try tokenizer.encodeBatch(texts, options: TokenizationOptions(padding: .longest))
+        let out = model(PackedBatch(encodings: encodings))
+        XCTAssertEqual(Pooling.padded(out.lastHiddenState, offsets: out.offsets).shape, [2, 16, 384])
+        let classifier = try AutoModelForSequenceClassification.from(pretrained: dir.path, labels: ["NEGATIVE", "POSITIVE"])
+        XCTAssertNotNil(classifier.loadReport.warning)
+        XCTAssertEqual(classifier.loadReport.missingKeys, ["classifier.weight", "classifier.bias"])
+        XCTAssertEqual(classifier.logits(PackedBatch(encodings: encodings)).shape, [2, 2])
+    }
+
+    func testTinyClassifierLogits() throws {
+        let golden = try ModelFixtures.tinyGolden()
+        for name in ModelFixtures.tinyModels {
+            let dir = ModelFixtures.folder.appendingPathComponent(name)
+            let model = try AutoModelForSequenceClassification.from(pretrained: dir.path)
+            XCTAssertEqual(model.loadReport.missingKeys, [], name)
+            XCTAssertEqual(model.loadReport.unexpectedKeys, [], name)
+            let tokenizer = try AutoTokenizer.from(folder: dir)
+            let g = golden[name]!
+            let texts = g["texts"] as! [String], pairs = (g["pairs"] as! [[String]]).map { ($0[0], $0[1]) }
+            let options = TokenizationOptions(truncation: .longestFirst, maxLength: 64)
+            let logits = model.logits(PackedBatch(encodings: try tokenizer.encodeBatch(texts, options: options)))
+            let pairLogits = model.logits(PackedBatch(encodings: try tokenizer.encodeBatch(pairs.map(\.0), pairs: pairs.map(\.1), options: options)))
+            for (got, want) in [(logits, doubles(g["logits"])), (pairLogits, doubles(g["pair_logits"]))] {
+                let flat = want.flatMap { $0 }.map(Float.init)
+                XCTAssertEqual(got.shape, [want.count, want[0].count], name)
+                let diff = got.maxAbsDifference(Tensor(shape: got.shape, scalars: flat))
+                if diff > 1e-5 { for r in 0..<want.count { print(name, r, got.scalars[(r * want[0].count)..<((r + 1) * want[0].count)], want[r]) } }
+                XCTAssertLessThan(diff, 1e-5, name)
+            }
+        }
+    }
+}
