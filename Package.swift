@@ -22,7 +22,8 @@ let package = Package(
         .target(name: "VerdictTokenizers", dependencies: ["VerdictJSON"], swiftSettings: settings),
         .target(name: "VerdictHub", dependencies: ["VerdictJSON", "VerdictTensor"], swiftSettings: settings),
         .target(name: "VerdictModels", dependencies: ["VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
-        .target(name: "Verdict", dependencies: ["VerdictTokenizers", "VerdictTensor", "VerdictHub", "VerdictModels"], swiftSettings: settings),
+        .target(name: "VerdictTraining", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers", "VerdictJSON"], swiftSettings: settings),
+        .target(name: "Verdict", dependencies: ["VerdictTokenizers", "VerdictTensor", "VerdictHub", "VerdictModels", "VerdictTraining"], swiftSettings: settings),
         .executableTarget(
             name: "VerdictCLI",
             dependencies: ["Verdict", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -30,6 +31,7 @@ let package = Package(
         ),
         .testTarget(name: "VerdictTensorTests", dependencies: ["VerdictTensor"], swiftSettings: settings),
         .testTarget(name: "VerdictModelsTests", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
+        .testTarget(name: "VerdictTrainingTests", dependencies: ["VerdictTraining", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTokenizersTests", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI"], swiftSettings: settings),
     ]

@@ -1,0 +1,79 @@
+import Foundation
+import VerdictModels
+import VerdictTensor
+
+/// AdamW (Loshchilov & Hutter) exactly as `torch.optim.AdamW`: decoupled weight decay applied
+/// before the moment update, bias-corrected moments. Like `transformers`' `Trainer`, biases and
+/// LayerNorm weights get no weight decay.
+public struct AdamW: Sendable {
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+    public var weightDecay: Float
+    /// Steps taken so far.
+    public internal(set) var step = 0
+    /// First and second moments, under the parameters' names.
+    public internal(set) var m: ParameterStore
+    public internal(set) var v: ParameterStore
+
+    public init(parameters: ParameterStore, names: [String], weightDecay: Float = 0) {
+        self.weightDecay = weightDecay
+        var zeros = ParameterStore()
+        for n in names { zeros[n] = Tensor(shape: parameters[n].shape) }
+        m = zeros
+        v = zeros
+    }
+
+    /// Whether `transformers` exempts a parameter from weight decay.
+    public static func decays(_ name: String) -> Bool {
+        !(name.hasSuffix(".bias") || name.contains("LayerNorm") || name.contains("layer_norm"))
+    }
+
+    /// One update with learning rate `lr`.
+    public mutating func update(_ parameters: inout ParameterStore, gradients: ParameterStore, lr: Float) {
+        step += 1
+        let bc1 = 1 - pow(Double(beta1), Double(step)), bc2 = 1 - pow(Double(beta2), Double(step))
+        let stepSize = Float(Double(lr) / bc1), bc2Sqrt = Float(bc2.squareRoot())
+        let (b1, b2, eps) = (beta1, beta2, epsilon)
+        for name in m.names {
+            let decay = Self.decays(name) ? 1 - lr * weightDecay : 1
+            let g = gradients[name]
+            parameters.modify(name) { p in
+                m.modify(name) { mt in
+                    v.modify(name) { vt in
+                        p.scalars.withUnsafeMutableBufferPointer { pp in
+                            mt.scalars.withUnsafeMutableBufferPointer { mp in
+                                vt.scalars.withUnsafeMutableBufferPointer { vp in
+                                    g.scalars.withUnsafeBufferPointer { gp in
+                                        let (p0, m0, v0, g0) = (pp.baseAddress!, mp.baseAddress!, vp.baseAddress!, gp.baseAddress!)
+                                        Parallel.chunks(pp.count, granularity: 8192) { r in
+                                            for i in r {
+                                                p0[i] *= decay
+                                                m0[i] = b1 * m0[i] + (1 - b1) * g0[i]
+                                                v0[i] = b2 * v0[i] + (1 - b2) * g0[i] * g0[i]
+                                                p0[i] -= stepSize * m0[i] / (v0[i].squareRoot() / bc2Sqrt + eps)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Scales gradients so their global L2 norm is at most `maxNorm` (`clip_grad_norm_`); returns the norm before clipping.
+@discardableResult
+public func clipGradientNorm(_ gradients: inout ParameterStore, names: [String], maxNorm: Float) -> Float {
+    var total = 0.0
+    for n in names { for g in gradients[n].scalars { total += Double(g) * Double(g) } }
+    let norm = Float(total.squareRoot())
+    let coefficient = maxNorm / (norm + 1e-6)
+    if maxNorm > 0, coefficient < 1 {
+        for n in names { gradients.modify(n) { t in for i in 0..<t.count { t.scalars[i] *= coefficient } } }
+    }
+    return norm
+}
