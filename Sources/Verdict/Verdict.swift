@@ -1,3 +1,9 @@
-/// `import Verdict` brings in the whole public API: today the tokenizers; models, pipelines and
-/// training join as they land.
+/// `import Verdict` brings in the whole public API: tokenizers, tensors, checkpoints, models,
+/// datasets and training.
+@_exported import VerdictDatasets
+@_exported import VerdictHub
+@_exported import VerdictModels
+@_exported import VerdictPipelines
+@_exported import VerdictTensor
 @_exported import VerdictTokenizers
+@_exported import VerdictTraining

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import Verdict
+
+/// `verdict train`: fine-tune a classifier on a labelled CSV/TSV file.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fine-tune a BERT/DistilBERT classifier on labelled text.",
+        discussion: "Options mirror transformers' TrainingArguments. --config reads a JSON recipe with the same keys in snake_case plus model, train, eval, text_column, label_column and labels; flags given on the command line win.")
+
+    @Option(help: "JSON recipe (see recipes/).") var config: String?
+    @Option(help: "Base model folder or cached Hub id.") var model: String?
+    @Option(help: "Training file (CSV/TSV with a header).") var train: String?
+    @Option(help: "Evaluation file.") var eval: String?
+    @Option(help: "Text column.") var textColumn: String?
+    @Option(help: "Label column.") var labelColumn: String?
+    @Option(help: "Label names in id order, comma-separated (e.g. NEGATIVE,POSITIVE).") var labels: String?
+    @Option(help: "Output folder for checkpoints and the final model.") var output: String?
+    @Option(help: "Epochs.") var epochs: Double?
+    @Option(help: "Peak learning rate.") var learningRate: Float?
+    @Option(help: "Training batch size.") var batchSize: Int?
+    @Option(help: "Evaluation batch size.") var evalBatchSize: Int?
+    @Option(help: "Maximum tokens per text.") var maxLength: Int?
+    @Option(help: "Weight decay.") var weightDecay: Float?
+    @Option(help: "Warmup as a fraction of all steps.") var warmupRatio: Float?
+    @Option(help: "linear, cosine, constant or constant_with_warmup.") var scheduler: String?
+    @Option(help: "Seed of initialisation, dropout and data order.") var seed: UInt64?
+    @Option(help: "Stop after this many optimizer steps.") var maxSteps: Int?
+    @Option(help: "Log every N steps.") var loggingSteps: Int?
+    @Option(help: "no, steps or epoch.") var evalStrategy: String?
+    @Option(help: "no, steps or epoch.") var saveStrategy: String?
+    @Option(help: "Save every N steps (with --save-strategy steps).") var saveSteps: Int?
+    @Option(help: "Keep at most N checkpoints (the best is never deleted).") var saveTotalLimit: Int?
+    @Option(help: "float32 or float16 for the final model's weights.") var saveDtype: String?
+    @Option(help: "Resume from this checkpoint folder.") var resumeFromCheckpoint: String?
+
+    struct Recipe: Decodable {
+        var model: String?
+        var train: String?
+        var eval: String?
+        var text_column: String?
+        var label_column: String?
+        var labels: [String]?
+    }
+
+    func run() throws { try reportingErrors(execute) }
+
+    func execute() throws {
+        var recipe = Recipe()
+        var args = TrainingArguments(outputDir: output ?? "")
+        if let config {
+            let data = try Data(contentsOf: URL(fileURLWithPath: config))
+            recipe = try JSONDecoder().decode(Recipe.self, from: data)
+            args = try JSONDecoder().decode(TrainingArguments.self, from: data)
+        }
+        if let output { args.outputDir = output }
+        if let epochs { args.numTrainEpochs = epochs }
+        if let learningRate { args.learningRate = learningRate }
+        if let batchSize { args.perDeviceTrainBatchSize = batchSize }
+        if let evalBatchSize { args.perDeviceEvalBatchSize = evalBatchSize }
+        if let maxLength { args.maxLength = maxLength }
+        if let weightDecay { args.weightDecay = weightDecay }
+        if let warmupRatio { args.warmupRatio = warmupRatio }
+        if let scheduler {
+            guard let s = LearningRateSchedule(rawValue: scheduler) else { throw ValidationError("unknown scheduler \(scheduler)") }
+            args.lrSchedulerType = s
+        }
+        if let seed { args.seed = seed }
+        if let maxSteps { args.maxSteps = maxSteps }
+        if let loggingSteps { args.loggingSteps = loggingSteps }
+        if let evalStrategy { guard let s = IntervalStrategy(rawValue: evalStrategy) else { throw ValidationError("unknown eval strategy") }; args.evalStrategy = s }
+        if let saveStrategy { guard let s = IntervalStrategy(rawValue: saveStrategy) else { throw ValidationError("unknown save strategy") }; args.saveStrategy = s }
+        if let saveSteps { args.saveSteps = saveSteps }
+        if let saveTotalLimit { args.saveTotalLimit = saveTotalLimit }
+        if let saveDtype { args.saveDType = saveDtype }
+        guard let modelName = model ?? recipe.model else { throw ValidationError("--model (or a recipe with \"model\") is required") }
+        guard let trainFile = train ?? recipe.train else { throw ValidationError("--train (or a recipe with \"train\") is required") }
+        guard !args.outputDir.isEmpty else { throw ValidationError("--output (or a recipe with \"output_dir\") is required") }
+        let textColumn = self.textColumn ?? recipe.text_column ?? "sentence"
+        let labelColumn = self.labelColumn ?? recipe.label_column ?? "label"
+        let labelNames = labels.map { $0.split(separator: ",").map(String.init) } ?? recipe.labels
+
+        let trainData = try LabelledTexts.load(URL(fileURLWithPath: trainFile), textColumn: textColumn, labelColumn: labelColumn, labelNames: labelNames)
+        let evalData = try (eval ?? recipe.eval).map {
+            try LabelledTexts.load(URL(fileURLWithPath: $0), textColumn: textColumn, labelColumn: labelColumn, labelNames: trainData.labelNames)
+        }
+        let folder = try resolveModelFolder(modelName)
+        let tokenizer = try AutoTokenizer.from(folder: folder)
+        let classifier = try AutoModelForSequenceClassification.from(pretrained: folder.path, labels: trainData.labelNames,
+                                                                      problemType: .singleLabelClassification, seed: args.seed)
+        if let warning = classifier.loadReport.warning { FileHandle.standardError.write(Data("note: \(warning)\n".utf8)) }
+        let options = TokenizationOptions(truncation: .longestFirst, maxLength: args.maxLength)
+        func tokenize(_ d: LabelledTexts) throws -> TokenizedDataset {
+            TokenizedDataset(encodings: try tokenizer.encodeBatch(d.texts, options: options), targets: .classes(d.labels))
+        }
+        let trainer = Trainer(model: classifier, args: args, trainDataset: try tokenize(trainData),
+                              evalDataset: try evalData.map(tokenize), tokenizerFolder: folder)
+        FileHandle.standardError.write(Data("training on \(trainData.count) examples, labels \(trainData.labelNames), \(trainer.totalStepsForDisplay) steps\n".utf8))
+        try trainer.train(resumeFromCheckpoint: resumeFromCheckpoint.map { URL(fileURLWithPath: $0) })
+        let final = URL(fileURLWithPath: args.outputDir).appendingPathComponent("final")
+        try ModelSaving.save(classifier, tokenizerFolder: folder, to: final, dtype: args.saveDType == "float16" ? .float16 : .float32)
+        if let evalDataset = trainer.evalDataset {
+            let metrics = trainer.evaluate(evalDataset)
+            print(metrics.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n"))
+        }
+        print("saved \(final.path)")
+    }
+}

@@ -1,0 +1,24 @@
+/// Errors raised while loading data files; each names the file and, where it applies, the line and column.
+public enum DatasetError: Error, CustomStringConvertible, Equatable {
+    case unreadableFile(path: String, reason: String)
+    case emptyFile(path: String)
+    case invalidUTF8(path: String, line: Int)
+    case raggedRow(path: String, line: Int, expected: Int, found: Int)
+    case unterminatedQuote(path: String, line: Int)
+    case missingColumn(path: String, column: String, available: [String])
+    case unknownLabel(path: String, line: Int, label: String, known: [String])
+    case invalidJSON(path: String, line: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadableFile(path, reason): return "cannot read \(path): \(reason)"
+        case let .emptyFile(path): return "\(path) has no data rows"
+        case let .invalidUTF8(path, line): return "\(path):\(line): invalid UTF-8"
+        case let .raggedRow(path, line, expected, found): return "\(path):\(line): expected \(expected) fields, found \(found)"
+        case let .unterminatedQuote(path, line): return "\(path):\(line): quoted field never closed"
+        case let .missingColumn(path, column, available): return "\(path): no column \"\(column)\" (columns: \(available.joined(separator: ", ")))"
+        case let .unknownLabel(path, line, label, known): return "\(path):\(line): unknown label \"\(label)\" (labels: \(known.joined(separator: ", ")))"
+        case let .invalidJSON(path, line, reason): return "\(path):\(line): \(reason)"
+        }
+    }
+}

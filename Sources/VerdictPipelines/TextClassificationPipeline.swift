@@ -1,0 +1,117 @@
+import Foundation
+import VerdictHub
+import VerdictModels
+import VerdictTensor
+import VerdictTokenizers
+
+/// One label and its score.
+public struct LabelScore: Sendable, Equatable {
+    public var label: String
+    public var score: Float
+}
+
+/// How raw logits become scores (`function_to_apply`).
+public enum ScoreFunction: String, Sendable {
+    /// Sigmoid for multi-label or single-output models, softmax otherwise (what `transformers` does).
+    case automatic, softmax, sigmoid, none
+}
+
+/// How many labels to return per text (`top_k`).
+public enum TopK: Sendable, Equatable {
+    /// Only the best label (the pipeline's default).
+    case one
+    case k(Int)
+    /// Every label, best first (`top_k=None`).
+    case all
+}
+
+/// Tokenizer → model → scores, as `pipeline("text-classification")`. Texts are packed into
+/// batches without padding and results come back in input order.
+public final class TextClassificationPipeline: @unchecked Sendable {
+    public let model: SequenceClassifier
+    public let tokenizer: Tokenizer
+    /// The longest input in tokens; longer texts are truncated (the model's position limit or the tokenizer's `model_max_length`).
+    public let maxLength: Int
+
+    public init(model: SequenceClassifier, tokenizer: Tokenizer) {
+        self.model = model
+        self.tokenizer = tokenizer
+        maxLength = min(model.config.maxPositionEmbeddings, tokenizer.modelMaxLength)
+    }
+
+    /// Loads a model folder or cached Hub id.
+    public convenience init(model nameOrPath: String) throws {
+        let folder = try resolveModelFolder(nameOrPath)
+        self.init(model: try AutoModelForSequenceClassification.from(pretrained: folder.path), tokenizer: try AutoTokenizer.from(folder: folder))
+    }
+
+    /// The logits of `texts` (and optional second segments), `[count, numLabels]`, in input order.
+    public func logits(_ texts: [String], pairs: [String]? = nil, batchSize: Int = 32) throws -> Tensor {
+        let options = TokenizationOptions(truncation: .longestFirst, maxLength: maxLength)
+        let encodings = try tokenizer.encodeBatch(texts, pairs: pairs, options: options)
+        let labels = model.config.numLabels
+        var out = Tensor(shape: [texts.count, labels])
+        // Similar lengths together keep batches uniform; packing means no padding is computed anyway.
+        let order = encodings.indices.sorted { encodings[$0].ids.count < encodings[$1].ids.count }
+        for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
+            let indices = Array(order[start..<min(start + max(1, batchSize), order.count)])
+            let batchLogits = model.logits(PackedBatch(encodings: indices.map { encodings[$0] }))
+            for (j, i) in indices.enumerated() { for c in 0..<labels { out.scalars[i * labels + c] = batchLogits.scalars[j * labels + c] } }
+        }
+        return out
+    }
+
+    /// Labelled scores per text.
+    public func callAsFunction(_ texts: [String], pairs: [String]? = nil, topK: TopK = .one,
+                               functionToApply: ScoreFunction = .automatic, batchSize: Int = 32) throws -> [[LabelScore]] {
+        let logits = try logits(texts, pairs: pairs, batchSize: batchSize)
+        let c = model.config.numLabels
+        return (0..<texts.count).map { i in
+            scores(Array(logits.scalars[(i * c)..<((i + 1) * c)]), functionToApply: functionToApply, topK: topK)
+        }
+    }
+
+    /// Scores of one text.
+    public func callAsFunction(_ text: String, topK: TopK = .one, functionToApply: ScoreFunction = .automatic) throws -> [LabelScore] {
+        try self([text], topK: topK, functionToApply: functionToApply)[0]
+    }
+
+    /// The function `.automatic` resolves to for this model.
+    public var defaultFunction: ScoreFunction {
+        if model.config.problemType == .multiLabelClassification || model.config.numLabels == 1 { return .sigmoid }
+        return .softmax
+    }
+
+    func scores(_ logits: [Float], functionToApply: ScoreFunction, topK: TopK) -> [LabelScore] {
+        let function = functionToApply == .automatic ? defaultFunction : functionToApply
+        let values: [Float]
+        switch function {
+        case .sigmoid: values = logits.map { 1 / (1 + exp(-$0)) }
+        case .softmax:
+            let m = logits.max() ?? 0
+            let e = logits.map { exp(Double($0 - m)) }
+            let s = e.reduce(0, +)
+            values = e.map { Float($0 / s) }
+        case .none, .automatic: values = logits
+        }
+        let ranked = zip(model.config.labels, values).enumerated()
+            .sorted { $0.element.1 != $1.element.1 ? $0.element.1 > $1.element.1 : $0.offset < $1.offset }
+            .map { LabelScore(label: $0.element.0, score: $0.element.1) }
+        switch topK {
+        case .one: return Array(ranked.prefix(1))
+        case .k(let k): return Array(ranked.prefix(max(0, k)))
+        case .all: return ranked
+        }
+    }
+}
+
+/// Tasks `pipeline(_:model:)` builds.
+public enum PipelineTask: Sendable { case textClassification }
+
+/// `pipeline("text-classification", model=…)`: with no model, Verdict's bundled default
+/// sentiment classifier (see `DefaultModel`).
+public func pipeline(_ task: PipelineTask, model: String? = nil) throws -> TextClassificationPipeline {
+    switch task {
+    case .textClassification: return try TextClassificationPipeline(model: try model ?? DefaultModel.path())
+    }
+}

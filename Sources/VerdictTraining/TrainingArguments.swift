@@ -1,0 +1,77 @@
+import Foundation
+
+/// When to evaluate or save (`eval_strategy`, `save_strategy`).
+public enum IntervalStrategy: String, Sendable, Codable { case no, steps, epoch }
+
+/// The knobs of a fine-tuning run, named after `transformers.TrainingArguments`.
+public struct TrainingArguments: Sendable, Codable {
+    public var outputDir: String
+    public var learningRate: Float = 5e-5
+    public var perDeviceTrainBatchSize = 8
+    public var perDeviceEvalBatchSize = 8
+    public var numTrainEpochs: Double = 3
+    /// When positive, overrides `numTrainEpochs`.
+    public var maxSteps = -1
+    public var weightDecay: Float = 0
+    public var warmupRatio: Float = 0
+    /// When positive, overrides `warmupRatio`.
+    public var warmupSteps = 0
+    public var lrSchedulerType: LearningRateSchedule = .linear
+    public var evalStrategy: IntervalStrategy = .no
+    public var saveStrategy: IntervalStrategy = .steps
+    public var evalSteps = 500
+    public var saveSteps = 500
+    public var loggingSteps = 50
+    public var metricForBestModel = "accuracy"
+    public var greaterIsBetter = true
+    public var loadBestModelAtEnd = false
+    /// Keep at most this many checkpoints (never deleting the best); nil keeps all.
+    public var saveTotalLimit: Int? = nil
+    public var seed: UInt64 = 42
+    /// Seed of the data order; defaults to `seed`.
+    public var dataSeed: UInt64? = nil
+    public var gradientAccumulationSteps = 1
+    public var maxGradNorm: Float = 1
+    /// Stop after this many evaluations without improvement (nil: never).
+    public var earlyStoppingPatience: Int? = nil
+    /// Batch examples of similar length together (less attention work; order stays seeded).
+    public var groupByLength = false
+    /// Longest tokenized input; longer texts are truncated.
+    public var maxLength = 512
+    /// Element type of saved weights: "float32" or "float16".
+    public var saveDType = "float32"
+
+    public init(outputDir: String) { self.outputDir = outputDir }
+
+    enum CodingKeys: String, CodingKey {
+        case outputDir = "output_dir", learningRate = "learning_rate", perDeviceTrainBatchSize = "per_device_train_batch_size"
+        case perDeviceEvalBatchSize = "per_device_eval_batch_size", numTrainEpochs = "num_train_epochs", maxSteps = "max_steps"
+        case weightDecay = "weight_decay", warmupRatio = "warmup_ratio", warmupSteps = "warmup_steps", lrSchedulerType = "lr_scheduler_type"
+        case evalStrategy = "eval_strategy", saveStrategy = "save_strategy", evalSteps = "eval_steps", saveSteps = "save_steps"
+        case loggingSteps = "logging_steps", metricForBestModel = "metric_for_best_model", greaterIsBetter = "greater_is_better"
+        case loadBestModelAtEnd = "load_best_model_at_end", saveTotalLimit = "save_total_limit", seed, dataSeed = "data_seed"
+        case gradientAccumulationSteps = "gradient_accumulation_steps", maxGradNorm = "max_grad_norm"
+        case earlyStoppingPatience = "early_stopping_patience", groupByLength = "group_by_length", maxLength = "max_length"
+        case saveDType = "save_dtype"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        outputDir = try c.decode(String.self, forKey: .outputDir)
+        func take<T: Decodable>(_ key: CodingKeys, _ into: inout T) throws { if let v = try c.decodeIfPresent(T.self, forKey: key) { into = v } }
+        try take(.learningRate, &learningRate); try take(.perDeviceTrainBatchSize, &perDeviceTrainBatchSize)
+        try take(.perDeviceEvalBatchSize, &perDeviceEvalBatchSize); try take(.numTrainEpochs, &numTrainEpochs)
+        try take(.maxSteps, &maxSteps); try take(.weightDecay, &weightDecay); try take(.warmupRatio, &warmupRatio)
+        try take(.warmupSteps, &warmupSteps); try take(.lrSchedulerType, &lrSchedulerType); try take(.evalStrategy, &evalStrategy)
+        try take(.saveStrategy, &saveStrategy); try take(.evalSteps, &evalSteps); try take(.saveSteps, &saveSteps)
+        try take(.loggingSteps, &loggingSteps); try take(.metricForBestModel, &metricForBestModel)
+        try take(.greaterIsBetter, &greaterIsBetter); try take(.loadBestModelAtEnd, &loadBestModelAtEnd)
+        saveTotalLimit = try c.decodeIfPresent(Int.self, forKey: .saveTotalLimit)
+        try take(.seed, &seed); dataSeed = try c.decodeIfPresent(UInt64.self, forKey: .dataSeed)
+        try take(.gradientAccumulationSteps, &gradientAccumulationSteps); try take(.maxGradNorm, &maxGradNorm)
+        earlyStoppingPatience = try c.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience)
+        try take(.groupByLength, &groupByLength); try take(.maxLength, &maxLength); try take(.saveDType, &saveDType)
+    }
+}
+
+extension LearningRateSchedule: Codable {}
