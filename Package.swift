@@ -32,6 +32,7 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "VerdictTensorTests", dependencies: ["VerdictTensor"], swiftSettings: settings),
+        .testTarget(name: "VerdictHubTests", dependencies: ["VerdictHub", "VerdictTensor"], swiftSettings: settings),
         .testTarget(name: "VerdictModelsTests", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictPipelinesTests", dependencies: ["VerdictPipelines", "VerdictModels", "VerdictHub", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTrainingTests", dependencies: ["VerdictTraining", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
