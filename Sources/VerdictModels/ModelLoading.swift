@@ -80,11 +80,16 @@ enum ParameterLoader {
     }
 }
 
-/// Resolves `--model`/`from(pretrained:)` arguments to a local folder.
+/// Resolves `--model`/`from(pretrained:)` arguments to a local folder: an existing folder, else a
+/// Hub model id taken from the cache or downloaded into it (`HubClient`).
 public func resolveModelFolder(_ nameOrPath: String) throws -> URL {
     let fm = FileManager.default
     var isDirectory: ObjCBool = false
     if fm.fileExists(atPath: nameOrPath, isDirectory: &isDirectory), isDirectory.boolValue { return URL(fileURLWithPath: nameOrPath) }
-    if ModelLocation.isRepoId(nameOrPath), let snapshot = ModelLocation.cachedSnapshot(for: nameOrPath) { return snapshot }
-    throw CheckpointError.unreadableFile(path: nameOrPath, reason: "no such model folder, and not in the Hugging Face cache (\(ModelLocation.cacheRoot.path))")
+    guard ModelLocation.isRepoId(nameOrPath) else {
+        throw CheckpointError.unreadableFile(path: nameOrPath, reason: "no such model folder (and not a Hub model id)")
+    }
+    do { return try HubClient().snapshot(repo: nameOrPath) } catch {
+        throw CheckpointError.unreadableFile(path: nameOrPath, reason: "no such model folder; as a Hub model id: \(error)")
+    }
 }

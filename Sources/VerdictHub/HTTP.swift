@@ -1,0 +1,114 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Blocking HTTP helpers over URLSession for the Hub client: a request without body, and a
+/// resumable download to a file with progress.
+enum HTTP {
+    struct Response {
+        var status: Int
+        var headers: [String: String]
+        func header(_ name: String) -> String? { headers.first { $0.key.lowercased() == name.lowercased() }?.value }
+    }
+
+    final class NoRedirect: NSObject, URLSessionTaskDelegate {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) { completionHandler(nil) }
+    }
+
+    static func request(_ url: URL, method: String, token: String?, followRedirects: Bool) throws -> Response {
+        var req = URLRequest(url: url, timeoutInterval: 60)
+        req.httpMethod = method
+        if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let session = URLSession(configuration: .ephemeral, delegate: followRedirects ? nil : NoRedirect(), delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        let done = DispatchSemaphore(value: 0)
+        var result: Result<Response, Error> = .failure(HubClient.HubError.network(url: url.absoluteString, reason: "no response"))
+        session.dataTask(with: req) { _, response, error in
+            if let http = response as? HTTPURLResponse {
+                var headers: [String: String] = [:]
+                for (k, v) in http.allHeaderFields { headers["\(k)"] = "\(v)" }
+                result = .success(Response(status: http.statusCode, headers: headers))
+            } else {
+                result = .failure(HubClient.HubError.network(url: url.absoluteString, reason: error?.localizedDescription ?? "no HTTP response"))
+            }
+            done.signal()
+        }.resume()
+        done.wait()
+        return try result.get()
+    }
+
+    /// Streams `url` into `file`, resuming from its current size with a `Range` request.
+    final class Sink: NSObject, URLSessionDataDelegate {
+        let handle: FileHandle
+        var status = 0
+        var received: Int64
+        var expected: Int64 = -1
+        var error: Error?
+        let done = DispatchSemaphore(value: 0)
+        let progress: (Int64, Int64) -> Void
+        let resumedFrom: Int64
+
+        init(handle: FileHandle, offset: Int64, progress: @escaping (Int64, Int64) -> Void) {
+            self.handle = handle; received = offset; resumedFrom = offset; self.progress = progress
+        }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+            let http = response as? HTTPURLResponse
+            status = http?.statusCode ?? 0
+            if status == 200 && resumedFrom > 0 {   // server ignored Range: start over
+                handle.truncateFile(atOffset: 0)
+                received = 0
+            }
+            if response.expectedContentLength >= 0 { expected = received + response.expectedContentLength }
+            completionHandler(status == 200 || status == 206 ? .allow : .cancel)
+        }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+            handle.write(data)
+            received += Int64(data.count)
+            progress(received, expected)
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+            self.error = error
+            done.signal()
+        }
+    }
+
+    static func download(_ url: URL, to file: URL, token: String?, label: String, showProgress: Bool) throws {
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: file.path) { fm.createFile(atPath: file.path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: file.path) else {
+            throw HubClient.HubError.network(url: url.absoluteString, reason: "cannot write \(file.path)")
+        }
+        defer { try? handle.close() }
+        let offset = Int64(handle.seekToEndOfFile())
+        var req = URLRequest(url: url, timeoutInterval: 60)
+        if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if offset > 0 { req.setValue("bytes=\(offset)-", forHTTPHeaderField: "Range") }
+        var last = Date.distantPast
+        let terminal = isatty(STDERR_FILENO) != 0
+        let sink = Sink(handle: handle, offset: offset) { got, total in
+            guard showProgress, Date().timeIntervalSince(last) > (terminal ? 0.2 : 10) else { return }
+            last = Date()
+            let percent = total > 0 ? " \(got * 100 / total)%" : ""
+            let line = "download \(label): \(ByteCountFormatter.string(fromByteCount: got, countStyle: .file))\(percent)"
+            FileHandle.standardError.write(Data((terminal ? "\r" + line + "\u{1B}[K" : line + "\n").utf8))
+        }
+        let session = URLSession(configuration: .ephemeral, delegate: sink, delegateQueue: nil)
+        session.dataTask(with: req).resume()
+        sink.done.wait()
+        session.finishTasksAndInvalidate()
+        if showProgress && terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if let e = sink.error, sink.status == 200 || sink.status == 206 {
+            throw HubClient.HubError.network(url: url.absoluteString, reason: e.localizedDescription + " (partial file kept; run again to resume)")
+        }
+        guard sink.status == 200 || sink.status == 206 else { throw HubClient.HubError.http(status: sink.status, url: url.absoluteString) }
+        if sink.expected >= 0 && sink.received != sink.expected {
+            throw HubClient.HubError.network(url: url.absoluteString, reason: "received \(sink.received) of \(sink.expected) bytes (partial file kept; run again to resume)")
+        }
+    }
+}
