@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Verdict
+
+/// `verdict bench-classify`: classification throughput and single-text latency, for comparison
+/// with `tools/bench_classify.py` (PyTorch pipeline) on the same machine.
+struct BenchClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench-classify", abstract: "Time classification of a file (a benchmark, not a test).")
+
+    @Option(help: "Model folder (default: the bundled sentiment model).") var model: String?
+    @Option(help: "CSV/TSV file with a header.") var input: String
+    @Option(help: "Text column.") var column: String = "sentence"
+    @Option(help: "Use the first N texts.") var limit: Int?
+    @Option(help: "Texts per forward pass.") var batchSize: Int = 32
+    @Option(help: "Timed repeats (the best is reported).") var repeats: Int = 3
+
+    func run() throws {
+        try reportingErrors {
+            let classifier = try pipeline(.textClassification, model: model)
+            var texts = try DelimitedTable(url: URL(fileURLWithPath: input)).column(column)
+            if let limit { texts = Array(texts.prefix(limit)) }
+            _ = try classifier(Array(texts.prefix(8)))
+            var best = Double.infinity
+            for _ in 0..<max(1, repeats) {
+                let start = Date()
+                _ = try classifier(texts, batchSize: batchSize)
+                best = min(best, Date().timeIntervalSince(start))
+            }
+            var latency = Double.infinity
+            for _ in 0..<20 {
+                let start = Date()
+                _ = try classifier(["I really love this book"])
+                latency = min(latency, Date().timeIntervalSince(start))
+            }
+            let tokens = try classifier.tokenizer.encodeBatch(texts, options: TokenizationOptions(truncation: .longestFirst, maxLength: classifier.maxLength)).reduce(0) { $0 + $1.ids.count }
+            print(String(format: "verdict: %d texts (%d tokens) in %.3f s: %.1f texts/s; one sentence %.2f ms; threads %d",
+                         texts.count, tokens, best, Double(texts.count) / best, latency * 1000, Parallel.threadCount))
+        }
+    }
+}
