@@ -2,6 +2,7 @@
 /// datasets and training.
 @_exported import VerdictDatasets
 @_exported import VerdictHub
+@_exported import VerdictMetrics
 @_exported import VerdictModels
 @_exported import VerdictPipelines
 @_exported import VerdictTensor
