@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Verdict
+import VerdictJSON
+
+/// `verdict evaluate`: classify a labelled file and report metrics as scikit-learn prints them.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "evaluate", abstract: "Evaluate a classifier on a labelled CSV/TSV file.")
+
+    @Option(help: "Model folder or cached Hub id (default: the bundled sentiment model).") var model: String?
+    @Option(help: "Labelled CSV/TSV file with a header.") var data: String
+    @Option(help: "Text column.") var textColumn: String = "sentence"
+    @Option(help: "Label column: label names of the model, or ids.") var labelColumn: String = "label"
+    @Option(help: "Texts per forward pass.") var batchSize: Int = 32
+    @Option(help: "Also write the predictions (one JSON object per line) to this file.") var predictions: String?
+    @Flag(help: "Print the metrics as one JSON object.") var json = false
+
+    func run() throws {
+        try reportingErrors {
+            let classifier = try pipeline(.textClassification, model: model)
+            let names = classifier.model.config.labels
+            let dataset = try LabelledTexts.load(URL(fileURLWithPath: data), textColumn: textColumn, labelColumn: labelColumn, labelNames: names)
+            let start = Date()
+            let logits = try classifier.logits(dataset.texts, batchSize: batchSize)
+            let seconds = Date().timeIntervalSince(start)
+            let c = names.count
+            let predicted = (0..<dataset.count).map { i -> Int in
+                let row = Array(logits.scalars[(i * c)..<((i + 1) * c)])
+                return row.firstIndex(of: row.max()!)!
+            }
+            let labels = Array(0..<c)
+            let accuracy = ClassificationMetrics.accuracy(dataset.labels, predicted)
+            let macro = ClassificationMetrics.score(dataset.labels, predicted, average: .macro, labels: labels)
+            let matrix = ClassificationMetrics.confusionMatrix(dataset.labels, predicted, labels: labels)
+            if let predictions {
+                var out = ""
+                for i in 0..<dataset.count {
+                    out += JSONValue.object([("text", .string(dataset.texts[i])), ("label", .string(names[dataset.labels[i]])),
+                                             ("predicted", .string(names[predicted[i]]))]).serialized() + "\n"
+                }
+                try Data(out.utf8).write(to: URL(fileURLWithPath: predictions), options: .atomic)
+            }
+            if json {
+                printJSONLine([("accuracy", .double(accuracy)), ("macro_f1", .double(macro.f1)),
+                               ("confusion_matrix", .array(matrix.map { .array($0.map { .int($0) }) })),
+                               ("examples", .int(dataset.count)), ("texts_per_second", .double(Double(dataset.count) / seconds))])
+                return
+            }
+            print(ClassificationMetrics.classificationReport(dataset.labels, predicted, labels: labels, targetNames: names, digits: 4))
+            print("confusion matrix (rows: true, columns: predicted; order \(names.joined(separator: ", "))):")
+            for row in matrix { print("  " + row.map { String(format: "%6d", $0) }.joined()) }
+            print(String(format: "\naccuracy %.4f on %d examples; %.1f texts/s (%.2f s)", accuracy, dataset.count, Double(dataset.count) / seconds, seconds))
+        }
+    }
+}
