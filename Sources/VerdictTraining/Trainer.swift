@@ -162,7 +162,7 @@ public final class Trainer {
         let better = state.bestMetric.map { args.greaterIsBetter ? value > $0 : value < $0 } ?? true
         if better {
             state.bestMetric = value
-            state.bestModelCheckpoint = URL(fileURLWithPath: args.outputDir).appendingPathComponent("checkpoint-\(state.globalStep)").path
+            state.bestMetricStep = state.globalStep
         }
         return better
     }

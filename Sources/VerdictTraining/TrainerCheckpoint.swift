@@ -11,7 +11,11 @@ public struct TrainerState: Sendable {
     /// Micro-batches of the current epoch already consumed.
     public var batchInEpoch = 0
     public var bestMetric: Double? = nil
+    /// The checkpoint saved at the step of the best evaluation (as in transformers, only a step
+    /// that was both evaluated and saved can be the best checkpoint).
     public var bestModelCheckpoint: String? = nil
+    /// Step of the best evaluation so far.
+    public var bestMetricStep: Int? = nil
     public var logHistory: [[String: Double]] = []
 }
 
@@ -26,6 +30,7 @@ extension Trainer {
     func saveCheckpoint() throws {
         let out = URL(fileURLWithPath: args.outputDir)
         let folder = out.appendingPathComponent("checkpoint-\(state.globalStep)")
+        if state.bestMetricStep == state.globalStep { state.bestModelCheckpoint = folder.path }
         try ModelSaving.save(model, tokenizerFolder: tokenizerFolder, to: folder, dtype: .float32) { dir in
             var moments: [(String, Tensor)] = []
             for n in self.optimizer.m.names { moments.append(("exp_avg." + n, self.optimizer.m[n])); moments.append(("exp_avg_sq." + n, self.optimizer.v[n])) }
