@@ -6,22 +6,7 @@ final class TokenizeCommandTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     private func verdict(_ args: [String], stdin: String? = nil) throws -> (out: String, err: String, status: Int32) {
-        let candidates = [Bundle(for: Self.self).bundleURL.deletingLastPathComponent(), Self.root.appendingPathComponent(".build/debug")]
-            .map { $0.appendingPathComponent("verdict") }
-        guard let bin = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
-            throw XCTSkip("verdict binary not built (run swift build first)")
-        }
-        let p = Process()
-        p.executableURL = bin
-        p.arguments = args
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        p.standardOutput = out; p.standardError = err; p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self), p.terminationStatus)
+        try CLI.run(args, stdin: stdin)
     }
 
     func testJSONLinesFromStandardInput() throws {

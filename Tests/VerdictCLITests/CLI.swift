@@ -1,0 +1,41 @@
+import Foundation
+import XCTest
+
+/// Runs the built `verdict` binary.
+enum CLI {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    final class Anchor {}
+
+    static func binary() throws -> URL {
+        let candidates = [Bundle(for: Anchor.self).bundleURL.deletingLastPathComponent(), root.appendingPathComponent(".build/debug")]
+            .map { $0.appendingPathComponent("verdict") }
+        guard let bin = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            throw XCTSkip("verdict binary not built (run swift build first)")
+        }
+        return bin
+    }
+
+    static func process(_ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = try binary()
+        p.arguments = args
+        return p
+    }
+
+    static func run(_ args: [String], stdin: String? = nil) throws -> (out: String, err: String, status: Int32) {
+        let p = try process(args)
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        p.standardOutput = out; p.standardError = err; p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        var e = Data()
+        let reader = Thread { e = err.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        while reader.isExecuting || !reader.isFinished { usleep(1000) }
+        return (String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self), p.terminationStatus)
+    }
+}
