@@ -10,12 +10,12 @@ of 6 texts, for each problem type (single-label, multi-label, regression):
 Then, single-label only: 20 AdamW steps (lr 1e-3, weight decay 0.01 except biases and LayerNorm
 weights, linear schedule with 5 warmup steps, max_grad_norm 1.0) on alternating batches:
   <model>.adamw20.safetensors           the weights after the 20 steps
-texts/labels in training.golden.json.
+texts/labels in training.golden.json. Custom heads (see custom_heads): <model>.custom-<pooling>.grads.safetensors.
 """
 import argparse, json, os
 import torch
 from safetensors.torch import save_file
-from transformers import AutoTokenizer, AutoModelForSequenceClassification, get_linear_schedule_with_warmup
+from transformers import AutoModel, AutoTokenizer, AutoModelForSequenceClassification, get_linear_schedule_with_warmup
 
 torch.set_num_threads(2)
 TEXTS = ["a gripping, funny and moving film", "dull and lifeless", "i really love this book", "the worst movie of the year",
@@ -40,6 +40,52 @@ def labels_for(problem):
     if problem == "multi_label_classification":
         return torch.tensor(MULTI, dtype=torch.float32)
     return torch.tensor(REGRESSION)
+
+
+class CustomHead(torch.nn.Module):
+    """Verdict's custom head: pooling ([CLS], masked mean or BERT's pooler), Linear, ReLU, Dropout, Linear."""
+
+    def __init__(self, hidden, width, labels, pooling):
+        super().__init__()
+        self.pooling = pooling
+        self.dense = torch.nn.Linear(hidden, width)
+        self.out_proj = torch.nn.Linear(width, labels)
+
+    def forward(self, outputs, mask):
+        if self.pooling == "cls":
+            x = outputs.last_hidden_state[:, 0]
+        elif self.pooling == "mean":
+            m = mask.unsqueeze(-1).float()
+            x = (outputs.last_hidden_state * m).sum(1) / m.sum(1)
+        else:
+            x = outputs.pooler_output
+        return self.out_proj(torch.relu(self.dense(x)))
+
+
+def custom_heads(args):
+    """<model>.custom-<pooling>.grads.safetensors: loss, `grad.<name>` for every parameter (zeros where
+    PyTorch has none, e.g. an unused pooler) and the head's initial weights (`param.classifier.*`)."""
+    for name, poolings in [("tiny-bert-safetensors-fp32", ["cls", "mean", "pooler"]), ("tiny-distilbert-safetensors-fp32", ["cls", "mean"])]:
+        path = os.path.join(args.models, name)
+        tok = AutoTokenizer.from_pretrained(path)
+        enc = tok(TEXTS, padding=True, return_tensors="pt")
+        for pooling in poolings:
+            torch.manual_seed(1)
+            kw = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0} if "distil" not in name else {"dropout": 0.0, "attention_dropout": 0.0}
+            base = AutoModel.from_pretrained(path, **kw).float()
+            base.train()
+            head = CustomHead(base.config.hidden_size if hasattr(base.config, "hidden_size") else base.config.dim, 16, 3, pooling)
+            prefix = "bert." if "distil" not in name else "distilbert."
+            logits = head(base(**enc), enc["attention_mask"])
+            loss = torch.nn.functional.cross_entropy(logits, torch.tensor(SINGLE))
+            loss.backward()
+            tensors = {"loss": loss.detach().reshape(1)}
+            for n, p in base.named_parameters():
+                tensors["grad." + prefix + n] = (p.grad if p.grad is not None else torch.zeros_like(p)).detach().contiguous()
+            for n, p in head.named_parameters():
+                tensors["grad.classifier." + n] = p.grad.detach().contiguous()
+                tensors["param.classifier." + n] = p.detach().contiguous()
+            save_file(tensors, os.path.join(args.out, f"{name}.custom-{pooling}.grads.safetensors"))
 
 
 def main():
@@ -83,6 +129,7 @@ def main():
             sched.step()
             opt.zero_grad()
         save_file({n: p.detach().contiguous() for n, p in model.named_parameters()}, os.path.join(args.out, f"{name}.adamw20.safetensors"))
+    custom_heads(args)
     with open(os.path.join(args.out, "training.golden.json"), "w") as f:
         json.dump({"texts": TEXTS, "single": SINGLE, "multi": MULTI, "regression": REGRESSION}, f)
 

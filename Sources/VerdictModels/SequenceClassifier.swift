@@ -142,6 +142,9 @@ public enum AutoModelForSequenceClassification {
         if let problemType { config.problemType = problemType }
         if let head { config.customHead = head }
         let encoder = try makeEncoder(config)
+        if config.customHead?.pooling == .pooler && !encoder.hasPooler {
+            throw CheckpointError.unsupportedModel("\(config.modelType) with pooler pooling (it has no pooler; use cls or mean)")
+        }
         config.architectures = [config.modelType == "distilbert" ? "DistilBertForSequenceClassification" : "BertForSequenceClassification"]
         var rng = SplitMix64(seed: seed)
         let shapes = encoder.parameterShapes + SequenceClassifier.headShapes(config, encoder: encoder)

@@ -23,11 +23,14 @@ final class GradientParityTests: XCTestCase {
         return PackedBatch(encodings: try tokenizer.encodeBatch(texts))
     }
 
-    /// Tensor-wise relative error: max |a − b| over max |b|. The floor of 1e-6 on the denominator
-    /// only matters for gradients that are analytically zero (the attention key bias: softmax is
-    /// invariant to it), where PyTorch's reference is rounding noise of ~1e-11.
-    func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
-        a.maxAbsDifference(b) / max(b.scalars.map(abs).max() ?? 0, 1e-6)
+    /// Tensor-wise relative error: max |a − b| over max |b|.
+    ///
+    /// The attention key bias is the exception: softmax is invariant to it, so its true gradient
+    /// is exactly zero and both PyTorch's and Verdict's values are rounding noise (~1e-11). For it
+    /// the check is that Verdict's gradient is zero to within 1e-7, reported as that magnitude.
+    func gradientError(_ name: String, _ a: Tensor, _ b: Tensor) -> Float {
+        if name.hasSuffix("key.bias") || name.hasSuffix("k_lin.bias") { return (a.scalars.map(abs).max() ?? 0) * 1e3 }
+        return a.maxAbsDifference(b) / max(b.scalars.map(abs).max() ?? 0, 1e-12)
     }
 
     func testLossAndGradientsAllProblemTypes() throws {
@@ -52,12 +55,46 @@ final class GradientParityTests: XCTestCase {
                 var worst: (Float, String) = (0, "")
                 for name in file.names where name.hasPrefix("grad.") {
                     let param = String(name.dropFirst(5))
-                    let e = relativeError(grads[param], try file.tensor(name))
+                    let e = gradientError(param, grads[param], try file.tensor(name))
                     if e > worst.0 { worst = (e, param) }
                 }
                 print("gradient parity \(model) \(problem.rawValue): loss \(loss), worst relative error \(worst.0) (\(worst.1))")
                 XCTAssertLessThan(worst.0, 1e-4, "\(model) \(problem) \(worst.1)")
                 XCTAssertEqual(file.names.filter { $0.hasPrefix("grad.") }.count, classifier.trainableNames.count, "every parameter has a reference gradient")
+            }
+        }
+    }
+
+    func testCustomHeadGradientsForEachPooling() throws {
+        let g = try golden()
+        for (model, poolings) in [("tiny-bert-safetensors-fp32", [ClassifierHeadConfig.Pooling.cls, .mean, .pooler]),
+                                  ("tiny-distilbert-safetensors-fp32", [.cls, .mean])] {
+            let batch = try batch(model, g.texts)
+            for pooling in poolings {
+                let file = try SafeTensorsFile(url: Self.fixtures.appendingPathComponent("\(model).custom-\(pooling.rawValue).grads.safetensors"))
+                let classifier = try AutoModelForSequenceClassification.from(
+                    pretrained: Self.models.appendingPathComponent(model).path, labels: ["a", "b", "c"],
+                    head: ClassifierHeadConfig(pooling: pooling, hiddenWidth: 16, dropout: 0.1))
+                for name in file.names where name.hasPrefix("param.") {
+                    classifier.parameters[String(name.dropFirst(6))] = try file.tensor(name)
+                }
+                var rng: SplitMix64? = nil
+                let (logits, cache) = classifier.forward(batch, rng: &rng, keepCache: true)
+                let (loss, dLogits) = Loss.crossEntropy(logits, g.single)
+                XCTAssertEqual(loss, try file.tensor("loss").scalars[0], accuracy: 1e-5, "\(model) \(pooling)")
+                var grads = classifier.parameters.zeros()
+                classifier.backward(dLogits, cache: cache!, batch: batch, grads: &grads)
+                var worst: (Float, String) = (0, "")
+                for name in file.names where name.hasPrefix("grad.") {
+                    let param = String(name.dropFirst(5))
+                    let reference = try file.tensor(name)
+                    // Parameters PyTorch never touched (the pooler under cls/mean pooling) must get exactly zero.
+                    let e = reference.scalars.allSatisfy { $0 == 0 } ? grads[param].scalars.map(abs).max()! : gradientError(param, grads[param], reference)
+                    if e > worst.0 { worst = (e, param) }
+                }
+                print("custom head \(model) \(pooling.rawValue): loss \(loss), worst relative error \(worst.0) (\(worst.1))")
+                XCTAssertLessThan(worst.0, 1e-4, "\(model) \(pooling) \(worst.1)")
+                XCTAssertEqual(file.names.filter { $0.hasPrefix("grad.") }.count, classifier.trainableNames.count)
             }
         }
     }
