@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "VerdictTokenizers", dependencies: ["VerdictJSON"], swiftSettings: settings),
         .target(name: "VerdictHub", dependencies: ["VerdictJSON", "VerdictTensor"], swiftSettings: settings),
         .target(name: "VerdictModels", dependencies: ["VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
-        .target(name: "VerdictDatasets", swiftSettings: settings),
+        .target(name: "VerdictDatasets", dependencies: ["VerdictJSON"], swiftSettings: settings),
         .target(name: "VerdictMetrics", swiftSettings: settings),
         .target(name: "VerdictTraining", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers", "VerdictJSON"], swiftSettings: settings),
         .target(name: "VerdictPipelines", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
@@ -33,6 +33,7 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "VerdictTensorTests", dependencies: ["VerdictTensor"], swiftSettings: settings),
+        .testTarget(name: "VerdictDatasetsTests", dependencies: ["VerdictDatasets"], swiftSettings: settings),
         .testTarget(name: "VerdictHubTests", dependencies: ["VerdictHub", "VerdictTensor"], swiftSettings: settings),
         .testTarget(name: "VerdictMetricsTests", dependencies: ["VerdictMetrics"], swiftSettings: settings),
         .testTarget(name: "VerdictModelsTests", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),

@@ -1,0 +1,138 @@
+import Foundation
+import VerdictJSON
+
+/// A column-oriented table of string values, like 🤗 `datasets.Dataset`: load it from CSV/TSV,
+/// JSON Lines or a JSON array, select/filter/map/shuffle it, split it (random, stratified,
+/// grouped) reproducibly from a seed, and encode its labels.
+public struct Dataset: Sendable, Equatable {
+    /// Column names in order.
+    public private(set) var columnNames: [String]
+    /// Values by column.
+    public private(set) var columns: [String: [String]]
+
+    public var count: Int { columnNames.first.map { columns[$0]!.count } ?? 0 }
+
+    /// Builds from equal-length columns (order as given).
+    public init(columns: [(String, [String])]) {
+        precondition(Set(columns.map { $0.1.count }).count <= 1, "columns differ in length")
+        columnNames = columns.map(\.0)
+        self.columns = Dictionary(uniqueKeysWithValues: columns)
+    }
+
+    /// Builds from records; columns are the union of keys in first-seen order, missing values "".
+    public init(records: [[String: String]]) {
+        var names: [String] = []
+        for r in records { for k in r.keys.sorted() where !names.contains(k) { names.append(k) } }
+        self.init(columns: names.map { n in (n, records.map { $0[n] ?? "" }) })
+    }
+
+    /// Loads CSV/TSV (by extension; RFC 4180), `.jsonl` (one object per line) or `.json` (an array of objects).
+    public static func load(_ url: URL) throws -> Dataset {
+        switch url.pathExtension.lowercased() {
+        case "jsonl", "ndjson": return try loadJSONLines(url)
+        case "json": return try loadJSONArray(url)
+        default:
+            let t = try DelimitedTable(url: url)
+            return Dataset(columns: t.header.enumerated().map { j, name in (name, t.rows.map { $0[j] }) })
+        }
+    }
+
+    static func scalarString(_ v: JSONValue) -> String? {
+        switch v {
+        case .string(let s): return s
+        case .number(let d, let isInteger): return isInteger && abs(d) < 9e15 ? String(Int(d)) : String(d)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return ""
+        default: return nil
+        }
+    }
+
+    static func record(_ v: JSONValue, path: String, line: Int) throws -> [String: String] {
+        guard case .object(let members) = v else { throw DatasetError.invalidJSON(path: path, line: line, reason: "expected an object") }
+        var r: [String: String] = [:]
+        for (k, value) in members {
+            guard let s = scalarString(value) else { throw DatasetError.invalidJSON(path: path, line: line, reason: "field \(k) is not a string, number or boolean") }
+            r[k] = s
+        }
+        return r
+    }
+
+    static func loadJSONLines(_ url: URL) throws -> Dataset {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw DatasetError.unreadableFile(path: url.path, reason: error.localizedDescription) }
+        var records: [[String: String]] = []
+        for (i, line) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+            let value: JSONValue
+            do { value = try JSONParser.parse(Data(line)) } catch { throw DatasetError.invalidJSON(path: url.path, line: i + 1, reason: "\(error)") }
+            records.append(try record(value, path: url.path, line: i + 1))
+        }
+        guard !records.isEmpty else { throw DatasetError.emptyFile(path: url.path) }
+        return Dataset(records: records)
+    }
+
+    static func loadJSONArray(_ url: URL) throws -> Dataset {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw DatasetError.unreadableFile(path: url.path, reason: error.localizedDescription) }
+        let value: JSONValue
+        do { value = try JSONParser.parse(data) } catch { throw DatasetError.invalidJSON(path: url.path, line: 1, reason: "\(error)") }
+        guard case .array(let items) = value else { throw DatasetError.invalidJSON(path: url.path, line: 1, reason: "expected an array of objects") }
+        guard !items.isEmpty else { throw DatasetError.emptyFile(path: url.path) }
+        return Dataset(records: try items.enumerated().map { try record($0.element, path: url.path, line: $0.offset + 1) })
+    }
+
+    /// One column's values.
+    public func column(_ name: String) throws -> [String] {
+        guard let c = columns[name] else { throw DatasetError.missingColumn(path: "dataset", column: name, available: columnNames) }
+        return c
+    }
+
+    /// Rows at `indices`, in that order.
+    public func select(_ indices: [Int]) -> Dataset {
+        Dataset(columns: columnNames.map { n in (n, indices.map { columns[n]![$0] }) })
+    }
+
+    /// Rows whose record satisfies `predicate`.
+    public func filter(_ predicate: ([String: String]) -> Bool) -> Dataset {
+        select((0..<count).filter { predicate(record(at: $0)) })
+    }
+
+    /// The row at `index` as a record.
+    public func record(at index: Int) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: columnNames.map { ($0, columns[$0]![index]) })
+    }
+
+    /// Adds or replaces a column computed from each record, on all cores (order kept).
+    public func map(column name: String, _ transform: @Sendable ([String: String]) -> String) -> Dataset {
+        let n = count
+        var values = [String](repeating: "", count: n)
+        values.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 4, n / 256))
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                for i in (c * n / chunks)..<((c + 1) * n / chunks) { base[i] = transform(record(at: i)) }
+            }
+        }
+        var copy = self
+        if copy.columns[name] == nil { copy.columnNames.append(name) }
+        copy.columns[name] = values
+        return copy
+    }
+
+    /// A seeded permutation of the rows (identical on every machine and run).
+    public func shuffled(seed: UInt64) -> Dataset { select(Self.permutation(count, seed: seed)) }
+
+    static func permutation(_ n: Int, seed: UInt64) -> [Int] {
+        var state = seed
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var order = Array(0..<n)
+        if n > 1 { for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(next() % UInt64(i + 1))) } }
+        return order
+    }
+}

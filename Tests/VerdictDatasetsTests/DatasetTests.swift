@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+@testable import VerdictDatasets
+
+final class DatasetTests: XCTestCase {
+    static let shared = URL(fileURLWithPath: ProcessInfo.processInfo.environment["VERDICT_SHARED_DIR"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared").path)
+
+    func write(_ text: String, _ ext: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("verdict-data-\(UUID().uuidString).\(ext)")
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    func testCSVQuotingNewlinesAndErrors() throws {
+        let csv = try write("text,label\n\"a, \"\"quoted\"\"\nline\",pos\nplain,neg\n", "csv")
+        let d = try Dataset.load(csv)
+        XCTAssertEqual(try d.column("text"), ["a, \"quoted\"\nline", "plain"])
+        XCTAssertThrowsError(try Dataset.load(try write("a,b\n1,2,3\n", "csv"))) { XCTAssertTrue("\($0)".contains(":2: expected 2 fields, found 3"), "\($0)") }
+        XCTAssertThrowsError(try Dataset.load(try write("", "csv"))) { XCTAssertTrue("\($0)".contains("no data rows")) }
+        XCTAssertThrowsError(try DelimitedTable(data: Data([0x61, 0x0A, 0xFF, 0xFE]), path: "bad.csv", delimiter: 44)) { XCTAssertTrue("\($0)".contains("invalid UTF-8")) }
+        XCTAssertThrowsError(try DelimitedTable(data: Data("a\n\"open\n".utf8), path: "q.csv", delimiter: 44)) { XCTAssertTrue("\($0)".contains("never closed")) }
+        XCTAssertThrowsError(try d.column("missing")) { XCTAssertTrue("\($0)".contains("missing")) }
+        let jsonl = try Dataset.load(try write("{\"text\": \"x\", \"label\": 1}\n\n{\"text\": \"y\", \"label\": 0}\n", "jsonl"))
+        XCTAssertEqual(try jsonl.column("label"), ["1", "0"])
+        XCTAssertThrowsError(try Dataset.load(try write("{\"text\": [1]}\n", "jsonl"))) { XCTAssertTrue("\($0)".contains(":1:")) }
+        XCTAssertEqual(try Dataset.load(try write("[{\"a\": \"1\"}, {\"a\": true}]", "json")).column("a"), ["1", "true"])
+    }
+
+    func labelled(_ n: Int) -> Dataset {
+        Dataset(columns: [("text", (0..<n).map { "t\($0)" }), ("label", (0..<n).map { $0 % 10 < 7 ? "pos" : ($0 % 10 < 9 ? "neg" : "neutral") }),
+                          ("doc", (0..<n).map { "d\($0 / 7)" })])
+    }
+
+    func testStratifiedSplitKeepsProportionsAndIsReproducible() throws {
+        let d = labelled(1003)
+        let split = try d.trainTestSplit(testSize: 0.2, seed: 7, stratifyBy: "label")
+        let all = try d.column("label").reduce(into: [:]) { $0[$1, default: 0] += 1 }
+        let test = try split["test"]!.column("label").reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
+        for (label, n) in all { XCTAssertLessThanOrEqual(abs(Double(test[label] ?? 0) - Double(n) * 0.2), 1, label) }
+        XCTAssertEqual(split["train"]!.count + split["test"]!.count, d.count)
+        XCTAssertEqual(Set(try split["train"]!.column("text")).intersection(try split["test"]!.column("text")), [])
+        XCTAssertEqual(try d.trainTestSplit(testSize: 0.2, seed: 7, stratifyBy: "label")["test"], split["test"])
+        XCTAssertNotEqual(try d.trainTestSplit(testSize: 0.2, seed: 8, stratifyBy: "label")["test"], split["test"])
+        let three = try d.trainValidationTestSplit(validation: 0.1, test: 0.1, seed: 1, stratifyBy: "label")
+        XCTAssertEqual(three.splits.map { $0.dataset.count }.reduce(0, +), d.count)
+        XCTAssertEqual(try three.distribution(of: "label")["validation"]!.values.reduce(0, +), three["validation"]!.count)
+    }
+
+    func testGroupedSplitNeverStraddles() throws {
+        let d = labelled(700)
+        let split = try d.groupedSplit(groupBy: "doc", fractions: [0.8, 0.1, 0.1], names: ["train", "dev", "test"], seed: 3)
+        var owner: [String: String] = [:]
+        for (name, part) in split.splits { for g in try part.column("doc") { XCTAssertEqual(owner.updateValue(name, forKey: g) ?? name, name, g) } }
+        XCTAssertEqual(split.splits.map { $0.dataset.count }.reduce(0, +), 700)
+        XCTAssertEqual(try d.groupedSplit(groupBy: "doc", fractions: [0.8, 0.1, 0.1], names: ["train", "dev", "test"], seed: 3)["test"], split["test"])
+    }
+
+    func testLabelEncodingAndMap() throws {
+        let enc = LabelEncoding(values: ["pos", "neg", "pos", "neutral"])
+        XCTAssertEqual(enc.classNames, ["neg", "neutral", "pos"])
+        XCTAssertEqual(try enc.encode(["pos", "neg"]), [2, 0])
+        XCTAssertThrowsError(try enc.encode(["pos", "meh"])) { XCTAssertTrue("\($0)".contains("meh")) }
+        XCTAssertEqual(LabelEncoding(values: ["10", "2", "1"]).classNames, ["1", "2", "10"])
+        let d = labelled(2000).map(column: "upper") { $0["text"]!.uppercased() }
+        XCTAssertEqual(try d.column("upper")[1999], "T1999")
+    }
+
+    /// SST-2 train (67k rows): load + stratified split timing (printed; the bound lives in the issue, not here).
+    func testLoadAndSplitSST2() throws {
+        let url = Self.shared.appendingPathComponent("data/sst2/train.tsv")
+        guard FileManager.default.fileExists(atPath: url.path) else { throw XCTSkip("../shared/data not present (set VERDICT_SHARED_DIR)") }
+        let start = Date()
+        let d = try Dataset.load(url)
+        let split = try d.trainTestSplit(testSize: 0.1, seed: 42, stratifyBy: "label")
+        print(String(format: "SST-2 train: %d rows loaded and split in %.3f s (debug build)", d.count, Date().timeIntervalSince(start)))
+        XCTAssertEqual(d.count, 67349)
+        XCTAssertEqual(split["test"]!.count + split["train"]!.count, 67349)
+    }
+}
