@@ -1,3 +1,5 @@
+import Foundation
+
 /// Errors raised while reading or writing checkpoints (weights and `config.json`).
 ///
 /// Checkpoint files are treated as hostile: every size and offset is checked before use, and
@@ -28,5 +30,12 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .tensorMismatch(name, reason): return "tensor \(name): \(reason)"
         case let .unsupportedModel(type): return "model_type \"\(type)\" is not supported (supported: bert, distilbert)"
         }
+    }
+}
+
+/// Memory-maps a checkpoint file, reporting failure as a `CheckpointError`.
+func mappedFile(_ url: URL) throws -> Data {
+    do { return try Data(contentsOf: url, options: .alwaysMapped) } catch {
+        throw CheckpointError.unreadableFile(path: url.path, reason: error.localizedDescription)
     }
 }

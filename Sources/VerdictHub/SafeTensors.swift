@@ -28,11 +28,7 @@ public struct SafeTensorsFile {
 
     /// Opens and validates a file.
     public init(url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw CheckpointError.unreadableFile(path: url.path, reason: error.localizedDescription)
-        }
-        try self.init(data: data, path: url.path)
+        try self.init(data: try mappedFile(url), path: url.path)
     }
 
     /// Parses an in-memory file (used by tests and by `init(url:)`).

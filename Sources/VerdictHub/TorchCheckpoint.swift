@@ -25,11 +25,7 @@ public struct TorchCheckpoint {
 
     /// Opens and parses a checkpoint; storages are read lazily by `tensor(_:)`.
     public init(url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw CheckpointError.unreadableFile(path: url.path, reason: error.localizedDescription)
-        }
-        try self.init(data: data, path: url.path)
+        try self.init(data: try mappedFile(url), path: url.path)
     }
 
     public init(data: Data, path: String) throws {

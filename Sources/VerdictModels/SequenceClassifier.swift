@@ -32,6 +32,13 @@ public final class SequenceClassifier: @unchecked Sendable {
         return pre + [("classifier.weight", [l, h]), ("classifier.bias", [l])]
     }
 
+    /// The two-layer head (Linear → ReLU → Dropout → Linear) of DistilBERT and of the custom head;
+    /// nil for BERT's single `classifier` on the pooler output.
+    var mlpHead: (hidden: String, out: String, dropout: Float)? {
+        if let custom = config.customHead { return ("classifier.dense", "classifier.out_proj", custom.dropout) }
+        return encoder.hasPooler ? nil : ("pre_classifier", "classifier", config.classifierDropout)
+    }
+
     /// Activations for the backward pass.
     public struct Cache {
         var encoder: EncoderCache
@@ -59,19 +66,12 @@ public final class SequenceClassifier: @unchecked Sendable {
         }
         var logits: Tensor
         var headHidden: Tensor? = nil, activated: Tensor? = nil, drop: [Float]? = nil
-        if let custom = config.customHead {
-            let z = p.linear(headInput, "classifier.dense")
+        if let mlp = mlpHead {
+            let z = p.linear(headInput, mlp.hidden)
             var a = Ops.activate(z, .relu)
-            drop = Dropout.mask(count: a.count, p: custom.dropout, rng: &rng)
+            drop = Dropout.mask(count: a.count, p: mlp.dropout, rng: &rng)
             Dropout.apply(&a, drop)
-            logits = p.linear(a, "classifier.out_proj")
-            headHidden = z; activated = a
-        } else if !encoder.hasPooler {
-            let z = p.linear(headInput, "pre_classifier")
-            var a = Ops.activate(z, .relu)
-            drop = Dropout.mask(count: a.count, p: config.classifierDropout, rng: &rng)
-            Dropout.apply(&a, drop)
-            logits = p.linear(a, "classifier")
+            logits = p.linear(a, mlp.out)
             headHidden = z; activated = a
         } else {
             var x = headInput
@@ -89,12 +89,11 @@ public final class SequenceClassifier: @unchecked Sendable {
     public func backward(_ dLogits: Tensor, cache c: Cache, batch: PackedBatch, grads: inout ParameterStore) {
         let p = parameters
         var dHeadInput: Tensor
-        if config.customHead != nil || !encoder.hasPooler {
-            let (hiddenName, outName) = config.customHead != nil ? ("classifier.dense", "classifier.out_proj") : ("pre_classifier", "classifier")
-            var dA = p.linearBackward(dLogits, input: c.headHiddenActivated!, outName, grads: &grads)!
+        if let mlp = mlpHead {
+            var dA = p.linearBackward(dLogits, input: c.headHiddenActivated!, mlp.out, grads: &grads)!
             Dropout.apply(&dA, c.drop)
             let dZ = Ops.activationBackward(dA, input: c.headHidden!, .relu)
-            dHeadInput = p.linearBackward(dZ, input: c.headInput, hiddenName, grads: &grads)!
+            dHeadInput = p.linearBackward(dZ, input: c.headInput, mlp.hidden, grads: &grads)!
         } else {
             dHeadInput = p.linearBackward(dLogits, input: c.headHiddenActivated!, "classifier", grads: &grads)!
             Dropout.apply(&dHeadInput, c.drop)
