@@ -99,13 +99,14 @@ public final class Trainer {
         var lossSinceLog = 0.0, stepsSinceLog = 0
         var badEvaluations = 0
         let start = Date()
+        var grads = model.parameters.zeros()
         epochLoop: while state.globalStep < total {
             let epoch = Int(state.epoch)
             let epochBatches = batches(epoch: epoch)
             let micro = epochBatches.count / accumulation * accumulation
             var b = state.batchInEpoch
             while b + accumulation <= micro, state.globalStep < total {
-                var grads = model.parameters.zeros()
+                grads.zeroAll()
                 var stepLoss = 0.0
                 for a in 0..<accumulation {
                     let indices = epochBatches[b + a]

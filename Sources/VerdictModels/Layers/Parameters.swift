@@ -30,6 +30,11 @@ public struct ParameterStore: Sendable {
         return z
     }
 
+    /// Sets every tensor to zero in place (reusing the memory of a gradient store between steps).
+    public mutating func zeroAll() {
+        for n in names { tensors[n]!.scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+    }
+
     /// Total number of scalars.
     public var scalarCount: Int { tensors.values.reduce(0) { $0 + $1.count } }
 
