@@ -13,6 +13,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Label column: label names of the model, or ids.") var labelColumn: String = "label"
     @Option(help: "Texts per forward pass.") var batchSize: Int = 32
     @Option(help: "Also write the predictions (one JSON object per line) to this file.") var predictions: String?
+    @Option(help: "Write an HTML report (heat map, worst examples) into this folder.") var report: String?
     @Flag(help: "Print the metrics as one JSON object.") var json = false
 
     func run() throws {
@@ -39,6 +40,17 @@ struct EvaluateCommand: ParsableCommand {
                                              ("predicted", .string(names[predicted[i]]))]).serialized() + "\n"
                 }
                 try Data(out.utf8).write(to: URL(fileURLWithPath: predictions), options: .atomic)
+            }
+            if let report {
+                let confidence = (0..<dataset.count).map { i -> Double in
+                    let row = logits.scalars[(i * c)..<((i + 1) * c)].map(Double.init)
+                    let m = row.max()!, z = row.map { exp($0 - m) }.reduce(0, +)
+                    return 1 / z
+                }
+                let page = EvaluationReport(title: "verdict evaluate: \(data)", labelNames: names, texts: dataset.texts, yTrue: dataset.labels,
+                                            yPred: predicted, confidence: confidence).html()
+                try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
+                try Data(page.utf8).write(to: URL(fileURLWithPath: report).appendingPathComponent("report.html"), options: .atomic)
             }
             if json {
                 printJSONLine([("accuracy", .double(accuracy)), ("macro_f1", .double(macro.f1)),

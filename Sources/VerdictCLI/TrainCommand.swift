@@ -104,6 +104,8 @@ struct TrainCommand: ParsableCommand {
             let metrics = trainer.evaluate(evalDataset)
             print(metrics.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n"))
         }
-        print("saved \(final.path)")
+        let curve = URL(fileURLWithPath: args.outputDir).appendingPathComponent("training_curve.svg")
+        try Data(TrainingCurve.svg(trainer.state.logHistory).utf8).write(to: curve, options: .atomic)
+        print("saved \(final.path) and \(curve.path)")
     }
 }
