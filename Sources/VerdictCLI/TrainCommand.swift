@@ -99,7 +99,7 @@ struct TrainCommand: ParsableCommand {
         FileHandle.standardError.write(Data("training on \(trainData.count) examples, labels \(trainData.labelNames), \(trainer.totalStepsForDisplay) steps\n".utf8))
         try trainer.train(resumeFromCheckpoint: resumeFromCheckpoint.map { URL(fileURLWithPath: $0) })
         let final = URL(fileURLWithPath: args.outputDir).appendingPathComponent("final")
-        try ModelSaving.save(classifier, tokenizerFolder: folder, to: final, dtype: args.saveDType == "float16" ? .float16 : .float32)
+        try trainer.saveModel(to: final)
         if let evalDataset = trainer.evalDataset {
             let metrics = trainer.evaluate(evalDataset)
             print(metrics.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n"))

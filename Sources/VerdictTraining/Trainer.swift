@@ -215,6 +215,11 @@ public final class Trainer {
         return out
     }
 
+    /// Saves the model (weights in `args.saveDType`) with the tokenizer files into `folder` (`save_model`).
+    public func saveModel(to folder: URL) throws {
+        try ModelSaving.save(model, tokenizerFolder: tokenizerFolder, to: folder, dtype: args.saveDType == "float16" ? .float16 : .float32)
+    }
+
     /// Accuracy of arg-max predictions (single-label targets).
     public static func accuracy(_ logits: Tensor, _ targets: Targets) -> [String: Double] {
         guard case .classes(let labels) = targets else { return [:] }

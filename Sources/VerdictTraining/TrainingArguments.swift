@@ -32,6 +32,9 @@ public struct TrainingArguments: Sendable, Codable {
     public var dataSeed: UInt64? = nil
     public var gradientAccumulationSteps = 1
     public var maxGradNorm: Float = 1
+    /// Accepted for compatibility: Verdict's runs are always deterministic (seeded dropout and data
+    /// order, fixed reduction order in the kernels), so this changes nothing.
+    public var fullDeterminism = false
     /// Stop after this many evaluations without improvement (nil: never).
     public var earlyStoppingPatience: Int? = nil
     /// Batch examples of similar length together (less attention work; order stays seeded).
@@ -52,7 +55,7 @@ public struct TrainingArguments: Sendable, Codable {
         case loadBestModelAtEnd = "load_best_model_at_end", saveTotalLimit = "save_total_limit", seed, dataSeed = "data_seed"
         case gradientAccumulationSteps = "gradient_accumulation_steps", maxGradNorm = "max_grad_norm"
         case earlyStoppingPatience = "early_stopping_patience", groupByLength = "group_by_length", maxLength = "max_length"
-        case saveDType = "save_dtype"
+        case saveDType = "save_dtype", fullDeterminism = "full_determinism"
     }
 
     public init(from decoder: Decoder) throws {
@@ -71,6 +74,7 @@ public struct TrainingArguments: Sendable, Codable {
         try take(.gradientAccumulationSteps, &gradientAccumulationSteps); try take(.maxGradNorm, &maxGradNorm)
         earlyStoppingPatience = try c.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience)
         try take(.groupByLength, &groupByLength); try take(.maxLength, &maxLength); try take(.saveDType, &saveDType)
+        try take(.fullDeterminism, &fullDeterminism)
     }
 }
 
