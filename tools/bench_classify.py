@@ -24,7 +24,8 @@ def main():
     with open(args.input, newline="", encoding="utf-8") as f:
         texts = [r[args.column] for r in csv.DictReader(f, delimiter="\t")]
     texts = texts[: args.limit] if args.limit else texts
-    clf = pipeline("text-classification", model=args.model, device="cpu")
+    # fp32 compute, as Verdict does: fp16 weights would otherwise run in fp16, which is slow on CPUs.
+    clf = pipeline("text-classification", model=args.model, device="cpu", dtype=torch.float32)
     clf(texts[:8], batch_size=32, truncation=True)
     best = float("inf")
     with torch.inference_mode():
