@@ -5,7 +5,7 @@ rate, schedule, weight decay, seed, max length), for the comparison in docs/Trai
 Usage: /usr/bin/time -v python tools/train_reference.py recipes/default-sentiment.json OUTPUT_DIR
 Prints dev accuracy and wall time; run it under `/usr/bin/time -v` for the peak memory.
 """
-import csv, json, sys, time
+import csv, json, math, sys, time
 import numpy as np
 import torch
 from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
@@ -43,9 +43,12 @@ class TextDataset(torch.utils.data.Dataset):
 
 
 train, dev = TextDataset(recipe["train"]), TextDataset(recipe["eval"])
+# transformers 5 dropped `warmup_ratio`; Verdict's rule (and transformers 4's): ceil(total steps * ratio).
+total_steps = math.ceil(len(train) / recipe["per_device_train_batch_size"]) * recipe["num_train_epochs"]
+warmup_steps = math.ceil(total_steps * recipe.get("warmup_ratio", 0))
 args = TrainingArguments(output_dir=out, learning_rate=recipe["learning_rate"], per_device_train_batch_size=recipe["per_device_train_batch_size"],
                          per_device_eval_batch_size=recipe["per_device_eval_batch_size"], num_train_epochs=recipe["num_train_epochs"],
-                         weight_decay=recipe["weight_decay"], warmup_ratio=recipe["warmup_ratio"], lr_scheduler_type=recipe["lr_scheduler_type"],
+                         weight_decay=recipe["weight_decay"], warmup_steps=warmup_steps, lr_scheduler_type=recipe["lr_scheduler_type"],
                          eval_strategy="no", save_strategy="no", logging_steps=recipe["logging_steps"], seed=recipe["seed"],
                          max_grad_norm=recipe["max_grad_norm"], use_cpu=True, report_to=[], dataloader_num_workers=0)
 trainer = Trainer(model=model, args=args, train_dataset=train, data_collator=DataCollatorWithPadding(tok),

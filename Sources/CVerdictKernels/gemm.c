@@ -118,8 +118,25 @@ VK_AVX2 static void kernel_avx2(long kc, const float *a, const float *b, float *
 
 typedef void (*kernel_fn)(long, const float *, const float *, float *, long);
 
-void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
-              const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc) {
+// The layout of a pre-packed B: K is cut into KC-deep blocks, block `pc` starts at `pc * Np`
+// (Np = N rounded up to NR), and holds the NR-wide panels of pack_b, panel `j` at `j * kc`.
+static long padded_columns(long N) { return (N + NR - 1) / NR * NR; }
+
+long vk_packed_b_count(long N, long K) { return N <= 0 || K <= 0 ? 0 : padded_columns(N) * K; }
+
+void vk_pack_b(int transB, long N, long K, const float *B, long ldb, float *packed) {
+    long np = padded_columns(N);
+    for (long pc = 0; pc < K; pc += KC) {
+        long kc = K - pc < KC ? K - pc : KC;
+        pack_b(transB, B, ldb, pc, kc, 0, N, packed + pc * np);
+    }
+}
+
+// The blocked loop shared by vk_sgemm and vk_sgemm_packed. B is either packed here into scratch
+// (packed == NULL) or read from a pre-packed matrix of `packed_n` columns, starting at column `n0`.
+static void sgemm_blocked(int transA, int transB, long M, long N, long K, float alpha,
+                          const float *A, long lda, const float *B, long ldb,
+                          const float *packed, long packed_n, long n0, float beta, float *C, long ldc) {
     if (M <= 0 || N <= 0) return;
     for (long i = 0; i < M; i++) {
         float *row = C + i * ldc;
@@ -132,14 +149,21 @@ void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
     if (vk_uses_avx2()) kernel = kernel_avx2;
 #endif
     float *pa = scratch(&packA, (size_t)MC * KC);
-    float *pb = scratch(&packB, (size_t)KC * NC);
-    if (!pa || !pb) return;
+    float *pb = packed ? NULL : scratch(&packB, (size_t)KC * NC);
+    if (!pa || (!packed && !pb)) return;
+    long np = packed ? padded_columns(packed_n) : 0;
     float edge[MR * NR] __attribute__((aligned(64)));
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
         for (long pc = 0; pc < K; pc += KC) {
             long kc = K - pc < KC ? K - pc : KC;
-            pack_b(transB, B, ldb, pc, kc, jc, nc, pb);
+            const float *bblock;
+            if (packed) {
+                bblock = packed + pc * np + (n0 + jc) * kc;
+            } else {
+                pack_b(transB, B, ldb, pc, kc, jc, nc, pb);
+                bblock = pb;
+            }
             for (long ic = 0; ic < M; ic += MC) {
                 long mc = M - ic < MC ? M - ic : MC;
                 pack_a(transA, A, lda, ic, mc, pc, kc, alpha, pa);
@@ -148,7 +172,7 @@ void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
                     for (long ir = 0; ir < mc; ir += MR) {
                         long mr = mc - ir < MR ? mc - ir : MR;
                         float *c = C + (ic + ir) * ldc + jc + jr;
-                        const float *a = pa + ir * kc, *b = pb + jr * kc;
+                        const float *a = pa + ir * kc, *b = bblock + jr * kc;
                         if (mr == MR && nr == NR) {
                             kernel(kc, a, b, c, ldc);
                         } else {
@@ -162,4 +186,15 @@ void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
             }
         }
     }
+}
+
+void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
+              const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc) {
+    sgemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, NULL, 0, 0, beta, C, ldc);
+}
+
+void vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const float *A, long lda,
+                     const float *packed, long packed_n, long n0, float beta, float *C, long ldc) {
+    if (n0 < 0 || n0 % NR != 0 || n0 + N > packed_n) return;
+    sgemm_blocked(transA, 0, M, N, K, alpha, A, lda, NULL, 0, packed, packed_n, n0, beta, C, ldc);
 }

@@ -13,6 +13,7 @@ struct BenchClassifyCommand: ParsableCommand {
     @Option(help: "Use the first N texts.") var limit: Int?
     @Option(help: "Texts per forward pass.") var batchSize: Int = 32
     @Option(help: "Timed repeats (the best is reported).") var repeats: Int = 3
+    @Option(help: "Single-sentence calls timed for latency (the best is reported).") var latencyRepeats: Int = 20
 
     func run() throws {
         try reportingErrors {
@@ -27,7 +28,7 @@ struct BenchClassifyCommand: ParsableCommand {
                 best = min(best, Date().timeIntervalSince(start))
             }
             var latency = Double.infinity
-            for _ in 0..<20 {
+            for _ in 0..<max(1, latencyRepeats) {
                 let start = Date()
                 _ = try classifier(["I really love this book"])
                 latency = min(latency, Date().timeIntervalSince(start))

@@ -17,6 +17,7 @@ struct EmbedCommand: ParsableCommand {
         try reportingErrors {
             let folder = try resolveModelFolder(model)
             let encoder = try AutoModel.from(pretrained: folder.path)
+            encoder.parameters.prepareForInference()
             let tokenizer = try AutoTokenizer.from(folder: folder)
             let texts = try input.read()
             let maxLength = min(encoder.config.maxPositionEmbeddings, tokenizer.modelMaxLength)

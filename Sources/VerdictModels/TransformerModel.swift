@@ -30,8 +30,7 @@ public final class TransformerModel: @unchecked Sendable {
         let (hidden, _) = encoder.forward(batch, parameters, rng: &rng, keepCache: false)
         var pooled: Tensor? = nil
         if encoder.hasPooler {
-            var p = Ops.linear(Pooling.first(hidden, offsets: batch.offsets), weight: parameters[encoder.poolerName + ".weight"],
-                               bias: parameters[encoder.poolerName + ".bias"])
+            var p = parameters.linear(Pooling.first(hidden, offsets: batch.offsets), encoder.poolerName)
             for i in 0..<p.count { p.scalars[i] = tanh(p.scalars[i]) }
             pooled = p
         }

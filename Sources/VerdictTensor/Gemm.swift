@@ -33,3 +33,44 @@ public var kernelsUseAVX2: Bool { vk_uses_avx2() != 0 }
 
 /// Forces the portable C kernels (`true`) or restores run-time detection (`false`). For tests.
 public func forcePortableKernels(_ portable: Bool) { vk_force_portable(portable ? 1 : 0) }
+
+/// A matrix packed once into the panel layout the matrix multiply reads, for a right-hand operand
+/// that is used many times unchanged: a model's `Linear` weights at inference. Packing a weight on
+/// every call costs as much as the multiply itself when there are few rows (one short sentence).
+public final class PackedMatrix: @unchecked Sendable {
+    /// Columns of the packed operand (a `Linear` layer's output features).
+    public let columns: Int
+    /// Rows of the packed operand (input features).
+    public let depth: Int
+    let storage: UnsafeMutablePointer<Float>
+
+    /// Packs a PyTorch `Linear` weight (`[outFeatures, inFeatures]`) as the operand of `x · weightᵀ`.
+    public init(linearWeight weight: Tensor) {
+        precondition(weight.rank == 2, "PackedMatrix: a Linear weight is 2-D, got \(weight.shape)")
+        columns = weight.shape[0]; depth = weight.shape[1]
+        let count = max(1, vk_packed_b_count(columns, depth))
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+        storage = raw.bindMemory(to: Float.self, capacity: count)
+        weight.scalars.withUnsafeBufferPointer { vk_pack_b(1, columns, depth, $0.baseAddress!, depth, storage) }
+    }
+
+    deinit { storage.deallocate() }
+}
+
+/// `C = A · B + beta * C` with `B` pre-packed (`A` is `[m, b.depth]` row-major). Splits rows, or
+/// column panels when there are few rows, across `Parallel.threadCount` threads like `gemm`.
+public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, packed b: PackedMatrix,
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let n = b.columns, k = b.depth
+    if Parallel.threadCount == 1 || m * n * k < 64 * 64 * 64 {
+        vk_sgemm_packed(0, m, n, k, 1, a, lda, b.storage, n, 0, beta, c, ldc)
+    } else if m >= 6 * Parallel.threadCount * 4 {
+        Parallel.chunks(m, granularity: 6) { r in
+            vk_sgemm_packed(0, r.count, n, k, 1, a + r.lowerBound * lda, lda, b.storage, n, 0, beta, c + r.lowerBound * ldc, ldc)
+        }
+    } else {
+        Parallel.chunks(n, granularity: 16) { r in
+            vk_sgemm_packed(0, m, r.count, k, 1, a, lda, b.storage, n, r.lowerBound, beta, c + r.lowerBound, ldc)
+        }
+    }
+}

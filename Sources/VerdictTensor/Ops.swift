@@ -24,20 +24,37 @@ public enum Activation: String, Sendable {
 public enum Ops {
     /// `x · weightᵀ + bias` for `x` `[rows, in]` and a PyTorch-layout `weight` `[out, in]`.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
-        let rows = x.count / x.shape[x.rank - 1], inFeatures = weight.shape[1], outFeatures = weight.shape[0]
-        precondition(x.shape[x.rank - 1] == inFeatures, "linear: input width \(x.shape) vs weight \(weight.shape)")
+        let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
+        return linear(x, inFeatures: inFeatures, outFeatures: outFeatures, bias: bias) { rows, xp, yp, beta in
+            weight.scalars.withUnsafeBufferPointer { wp in
+                gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: xp, lda: inFeatures,
+                     b: wp.baseAddress!, ldb: inFeatures, beta: beta, c: yp, ldc: outFeatures)
+            }
+        }
+    }
+
+    /// `linear` with the weight pre-packed (`PackedMatrix(linearWeight:)`): the same result, without
+    /// re-packing the weight on every call.
+    public static func linear(_ x: Tensor, packedWeight: PackedMatrix, bias: Tensor?) -> Tensor {
+        linear(x, inFeatures: packedWeight.depth, outFeatures: packedWeight.columns, bias: bias) { rows, xp, yp, beta in
+            gemm(m: rows, a: xp, lda: packedWeight.depth, packed: packedWeight, beta: beta, c: yp, ldc: packedWeight.columns)
+        }
+    }
+
+    /// Fills each output row with the bias, then lets `multiply(rows, x, y, beta)` add `x · Wᵀ`.
+    private static func linear(_ x: Tensor, inFeatures: Int, outFeatures: Int, bias: Tensor?,
+                               multiply: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Float) -> Void) -> Tensor {
+        precondition(x.shape[x.rank - 1] == inFeatures, "linear: input width \(x.shape) vs \(inFeatures) input features")
+        let rows = x.count / inFeatures
         var y = Tensor(shape: Array(x.shape.dropLast()) + [outFeatures], repeating: 0)
         x.scalars.withUnsafeBufferPointer { xp in
-            weight.scalars.withUnsafeBufferPointer { wp in
-                y.scalars.withUnsafeMutableBufferPointer { yp in
-                    if let bias {
-                        bias.scalars.withUnsafeBufferPointer { bp in
-                            for r in 0..<rows { (yp.baseAddress! + r * outFeatures).update(from: bp.baseAddress!, count: outFeatures) }
-                        }
+            y.scalars.withUnsafeMutableBufferPointer { yp in
+                if let bias {
+                    bias.scalars.withUnsafeBufferPointer { bp in
+                        for r in 0..<rows { (yp.baseAddress! + r * outFeatures).update(from: bp.baseAddress!, count: outFeatures) }
                     }
-                    gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
-                         b: wp.baseAddress!, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: yp.baseAddress!, ldc: outFeatures)
                 }
+                multiply(rows, xp.baseAddress!, yp.baseAddress!, bias == nil ? 0 : 1)
             }
         }
         return y

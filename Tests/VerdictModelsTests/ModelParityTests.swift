@@ -84,4 +84,20 @@ final class ModelParityTests: XCTestCase {
             }
         }
     }
+
+    /// Packed weights give the same logits, and a weight changed after packing is not served stale.
+    func testPackedInferenceWeightsFollowChanges() throws {
+        let dir = ModelFixtures.folder.appendingPathComponent(ModelFixtures.tinyModels[0])
+        let plain = try AutoModelForSequenceClassification.from(pretrained: dir.path)
+        let prepared = try AutoModelForSequenceClassification.from(pretrained: dir.path)
+        prepared.parameters.prepareForInference()
+        let tokenizer = try AutoTokenizer.from(folder: dir)
+        let batch = PackedBatch(encodings: try tokenizer.encodeBatch(["a short text", "and another, longer one than that"]))
+        XCTAssertEqual(prepared.logits(batch).scalars, plain.logits(batch).scalars)
+        let name = try XCTUnwrap(plain.parameters.names.first { $0.hasSuffix("layer.0.attention.self.query.weight") || $0.hasSuffix("layer.0.attention.q_lin.weight") })
+        for model in [plain, prepared] { model.parameters.modify(name) { w in for i in 0..<w.count { w.scalars[i] *= -3 } } }
+        let changed = plain.logits(batch)
+        XCTAssertGreaterThan(changed.maxAbsDifference(try AutoModelForSequenceClassification.from(pretrained: dir.path).logits(batch)), 0)
+        XCTAssertEqual(prepared.logits(batch).scalars, changed.scalars)
+    }
 }

@@ -42,6 +42,23 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testLinearWithPackedWeightEqualsUnpacked() {
+        bothPaths {
+            // Few rows (column split across threads, edge panels), many rows (row split), K over one KC block.
+            for (rows, out, inFeatures) in [(1, 1, 1), (3, 17, 5), (7, 384, 384), (10, 1536, 384), (150, 33, 600), (40, 40, 1000)] {
+                let x = random([rows, inFeatures]), w = random([out, inFeatures]), bias = random([out])
+                let packed = PackedMatrix(linearWeight: w)
+                let want = ReferenceOps.matmul(x, w, transposeB: true)
+                let withBias = Tensor(shape: [rows, out], scalars: want.scalars.enumerated().map { $1 + bias.scalars[$0 % out] })
+                let tolerance = 1e-3 * Float(inFeatures).squareRoot()
+                XCTAssertLessThan(Ops.linear(x, packedWeight: packed, bias: bias).maxAbsDifference(withBias), tolerance, "\(rows)x\(out)x\(inFeatures)")
+                XCTAssertLessThan(Ops.linear(x, packedWeight: packed, bias: nil).maxAbsDifference(want), tolerance, "\(rows)x\(out)x\(inFeatures)")
+                XCTAssertEqual(Ops.linear(x, packedWeight: packed, bias: bias).scalars, Ops.linear(x, weight: w, bias: bias).scalars,
+                               "packing ahead of time must not change a single bit")
+            }
+        }
+    }
+
     func testLayerNormActivationsSoftmax() {
         bothPaths {
             let x = random([37, 384]), gamma = random([384]), beta = random([384])

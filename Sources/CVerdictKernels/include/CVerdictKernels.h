@@ -22,6 +22,16 @@ void vk_force_portable(int portable);
 void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
               const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc);
 
+/// Number of floats of a pre-packed op(B) of shape [K, N] (see vk_pack_b).
+long vk_packed_b_count(long N, long K);
+/// Packs op(B) ([K, N]; stored [N, K] when transB) once, for repeated vk_sgemm_packed calls
+/// (a model's Linear weights at inference). `packed` holds vk_packed_b_count floats, 32-byte aligned.
+void vk_pack_b(int transB, long N, long K, const float *B, long ldb, float *packed);
+/// vk_sgemm with B pre-packed: C[M, N] = alpha * op(A) * B[:, n0 ..< n0 + N] + beta * C, where the
+/// packed matrix has `packed_n` columns and n0 is a multiple of 16 (column chunks for threads).
+void vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const float *A, long lda,
+                     const float *packed, long packed_n, long n0, float beta, float *C, long ldc);
+
 /// y = LayerNorm(x) * gamma + beta over rows of length n; writes mean and 1/std per row when non-null.
 void vk_layernorm(const float *x, const float *gamma, const float *beta, float *y,
                   float *mean, float *rstd, long rows, long n, float eps);

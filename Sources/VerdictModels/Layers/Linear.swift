@@ -3,7 +3,10 @@ import VerdictTensor
 /// `Linear` and `LayerNorm` layers addressed by checkpoint prefix: `<prefix>.weight`, `<prefix>.bias`.
 extension ParameterStore {
     func linear(_ x: Tensor, _ prefix: String) -> Tensor {
-        Ops.linear(x, weight: self[prefix + ".weight"], bias: tensors[prefix + ".bias"])
+        if let packed = packedWeight(prefix + ".weight") {
+            return Ops.linear(x, packedWeight: packed, bias: tensors[prefix + ".bias"])
+        }
+        return Ops.linear(x, weight: self[prefix + ".weight"], bias: tensors[prefix + ".bias"])
     }
 
     /// Backward of `linear`: accumulates the weight and bias gradients into `grads`, returns dx.
