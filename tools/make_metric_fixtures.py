@@ -2,6 +2,7 @@
 """Golden classification metrics from scikit-learn for Verdict's metric parity tests.
 
 Usage: python tools/make_metric_fixtures.py Fixtures/metrics/sklearn.golden.jsonl.gz
+(also writes sklearn.multilabel.golden.jsonl.gz beside it)
 
 1,000 random cases: 2-10 classes, 1-80 samples, classes missing from the predictions and/or
 from the truth, sometimes an explicit `labels` list (with labels that never occur), zero_division
@@ -11,7 +12,7 @@ import gzip, json, random, sys
 import numpy as np
 import sklearn
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, classification_report, confusion_matrix,
-                             precision_recall_fscore_support, roc_auc_score)
+                             hamming_loss, precision_recall_fscore_support, roc_auc_score)
 import warnings
 
 warnings.filterwarnings("ignore")
@@ -53,7 +54,31 @@ def main():
                 yb = [1 if v == max(y) else 0 for v in y]
                 row["auc"] = {"y": yb, "scores": scores, "value": roc_auc_score(yb, scores)}
             f.write(json.dumps(row) + "\n")
+    multilabel(out.replace("sklearn.golden", "sklearn.multilabel.golden"))
     print("scikit-learn", sklearn.__version__)
+
+
+def multilabel(out):
+    """500 label-indicator cases: 2-8 labels, 1-60 samples, empty label sets in truth and
+    predictions, labels nobody has, every average including "samples"."""
+    rng = random.Random(4321)
+    with gzip.open(out, "wt", encoding="utf-8") as f:
+        for case in range(500):
+            k, n = rng.randint(2, 8), rng.randint(1, 60)
+            density_t, density_p = rng.choice([0.1, 0.3, 0.6]), rng.choice([0.0, 0.1, 0.3, 0.6])
+            y = [[int(rng.random() < density_t) for _ in range(k)] for _ in range(n)]
+            p = [[t if rng.random() < 0.6 else int(rng.random() < density_p) for t in row] for row in y]
+            zd = rng.choice([0.0, 1.0])
+            digits = rng.choice([2, 4])
+            names = [f"label_{j}" + "x" * rng.randint(0, 12) for j in range(k)] if case % 3 == 0 else None
+            Y, P = np.array(y), np.array(p)
+            row = {"y_true": y, "y_pred": p, "zero_division": zd, "digits": digits, "target_names": names,
+                   "subset_accuracy": accuracy_score(Y, P), "hamming_loss": hamming_loss(Y, P),
+                   "none": prfs(Y, P, average=None, zero_division=zd)}
+            for avg in ["macro", "micro", "weighted", "samples"]:
+                row[avg] = prfs(Y, P, average=avg, zero_division=zd)[:3]
+            row["report"] = classification_report(Y, P, target_names=names, digits=digits, zero_division=zd)
+            f.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":

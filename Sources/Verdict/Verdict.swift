@@ -5,6 +5,7 @@
 @_exported import VerdictMetrics
 @_exported import VerdictModels
 @_exported import VerdictPipelines
+@_exported import VerdictProgress
 @_exported import VerdictTensor
 @_exported import VerdictTokenizers
 @_exported import VerdictTraining

@@ -1,5 +1,6 @@
 import Foundation
 import VerdictJSON
+import VerdictProgress
 
 /// A column-oriented table of string values, like 🤗 `datasets.Dataset`: load it from CSV/TSV,
 /// JSON Lines or a JSON array, select/filter/map/shuffle it, split it (random, stratified,
@@ -27,13 +28,19 @@ public struct Dataset: Sendable, Equatable {
     }
 
     /// Loads CSV/TSV (by extension; RFC 4180), `.jsonl` (one object per line) or `.json` (an array of objects).
-    public static func load(_ url: URL) throws -> Dataset {
+    public static func load(_ url: URL) throws -> Dataset { try loadWithLineNumbers(url).dataset }
+
+    /// `load`, plus the line of the file each row came from (the element number in a JSON array),
+    /// for errors that point into the file.
+    static func loadWithLineNumbers(_ url: URL) throws -> (dataset: Dataset, lines: [Int]) {
         switch url.pathExtension.lowercased() {
         case "jsonl", "ndjson": return try loadJSONLines(url)
-        case "json": return try loadJSONArray(url)
+        case "json":
+            let d = try loadJSONArray(url)
+            return (d, Array(1..<(d.count + 1)))
         default:
             let t = try DelimitedTable(url: url)
-            return Dataset(columns: t.header.enumerated().map { j, name in (name, t.rows.map { $0[j] }) })
+            return (Dataset(columns: t.header.enumerated().map { j, name in (name, t.rows.map { $0[j] }) }), t.lines)
         }
     }
 
@@ -57,18 +64,19 @@ public struct Dataset: Sendable, Equatable {
         return r
     }
 
-    static func loadJSONLines(_ url: URL) throws -> Dataset {
+    static func loadJSONLines(_ url: URL) throws -> (dataset: Dataset, lines: [Int]) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw DatasetError.unreadableFile(path: url.path, reason: error.localizedDescription) }
-        var records: [[String: String]] = []
+        var records: [[String: String]] = [], lines: [Int] = []
         for (i, line) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
             let value: JSONValue
             do { value = try JSONParser.parse(Data(line)) } catch { throw DatasetError.invalidJSON(path: url.path, line: i + 1, reason: "\(error)") }
             records.append(try record(value, path: url.path, line: i + 1))
+            lines.append(i + 1)
         }
         guard !records.isEmpty else { throw DatasetError.emptyFile(path: url.path) }
-        return Dataset(records: records)
+        return (Dataset(records: records), lines)
     }
 
     static func loadJSONArray(_ url: URL) throws -> Dataset {
@@ -104,21 +112,39 @@ public struct Dataset: Sendable, Equatable {
 
     /// Adds or replaces a column computed from each record, on all cores (order kept).
     public func map(column name: String, _ transform: @Sendable ([String: String]) -> String) -> Dataset {
-        let n = count
-        var values = [String](repeating: "", count: n)
-        values.withUnsafeMutableBufferPointer { out in
-            let base = out.baseAddress!
-            let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 4, n / 256))
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                for i in (c * n / chunks)..<((c + 1) * n / chunks) { base[i] = transform(record(at: i)) }
-            }
-        }
+        let values = map(batchSize: 1000, progress: nil) { batch in (0..<batch.count).map { transform(batch.record(at: $0)) } }
         var copy = self
         if copy.columns[name] == nil { copy.columnNames.append(name) }
         copy.columns[name] = values
         return copy
     }
 
+    /// One value per row, computed batch by batch on all cores, like `datasets.map(fn, batched=True)`:
+    /// `transform` receives consecutive rows as a `Dataset` and returns one value per row of it.
+    /// Results come back in row order. With a `progress` label, inputs over 10,000 rows show a
+    /// progress bar (plain log lines when not on a terminal).
+    ///
+    ///     let encodings = try train.map(batchSize: 1000, progress: "tokenize") { batch in
+    ///         try batch.column("sentence").map { try tokenizer.encode($0) }
+    ///     }
+    public func map<T: Sendable, E: Error>(batchSize: Int = 1000, progress label: String? = "map",
+                                           _ transform: @Sendable (Dataset) throws(E) -> [T]) throws(E) -> [T] {
+        let n = count, size = max(1, batchSize)
+        let batches = (n + size - 1) / size
+        let progress = label.flatMap { n > 10_000 ? ProgressReporter(total: n, label: $0) : nil }
+        let results = BatchResults<T, E>(count: batches)
+        DispatchQueue.concurrentPerform(iterations: batches) { b in
+            let range = (b * size)..<min(n, (b + 1) * size)
+            let result = Result { () throws(E) -> [T] in try transform(select(Array(range))) }
+            if case .success(let values) = result {
+                precondition(values.count == range.count, "Dataset.map: the transform returned \(values.count) values for a batch of \(range.count) rows")
+            }
+            results.store(b, result)
+            progress?.advance(by: range.count)
+        }
+        if let progress, batches > 0 { progress.finish() }
+        return try results.joined()
+    }
     /// A seeded permutation of the rows (identical on every machine and run).
     public func shuffled(seed: UInt64) -> Dataset { select(Self.permutation(count, seed: seed)) }
 
@@ -134,5 +160,22 @@ public struct Dataset: Sendable, Equatable {
         var order = Array(0..<n)
         if n > 1 { for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(next() % UInt64(i + 1))) } }
         return order
+    }
+}
+
+/// Per-batch results of `Dataset.map`, written from worker threads (each slot by one batch).
+private final class BatchResults<T: Sendable, E: Error>: @unchecked Sendable {
+    private var slots: [Result<[T], E>?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func store(_ index: Int, _ result: Result<[T], E>) { lock.withLock { slots[index] = result } }
+
+    /// The results in batch order, or the first failed batch's error.
+    func joined() throws(E) -> [T] {
+        var out: [T] = []
+        for case let slot? in slots { out.append(contentsOf: try slot.get()) }
+        return out
     }
 }

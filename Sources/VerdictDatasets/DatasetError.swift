@@ -8,6 +8,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case missingColumn(path: String, column: String, available: [String])
     case unknownLabel(path: String, line: Int, label: String, known: [String])
     case invalidJSON(path: String, line: Int, reason: String)
+    case mixedLabelTypes(path: String, line: Int, column: String, value: String, expected: String)
 
     public var description: String {
         switch self {
@@ -19,6 +20,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case let .missingColumn(path, column, available): return "\(path): no column \"\(column)\" (columns: \(available.joined(separator: ", ")))"
         case let .unknownLabel(path, line, label, known): return "\(path):\(line): unknown label \"\(label)\" (labels: \(known.joined(separator: ", ")))"
         case let .invalidJSON(path, line, reason): return "\(path):\(line): \(reason)"
+        case let .mixedLabelTypes(path, line, column, value, expected):
+            return "\(path):\(line): column \"\(column)\" mixes label types: \"\(value)\" where \(expected) was expected (pass the label names to relate ids and names)"
         }
     }
 }

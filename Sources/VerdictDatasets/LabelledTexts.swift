@@ -11,25 +11,42 @@ public struct LabelledTexts: Sendable {
 
     public var count: Int { texts.count }
 
-    /// Loads `textColumn` and `labelColumn`. With `labelNames`, labels may be given as those names
-    /// or as ids; without, integer labels `0…k` keep their order and string labels are sorted.
+    /// Loads `textColumn` and `labelColumn` from CSV/TSV (by extension, RFC 4180), JSON Lines or a
+    /// JSON array. With `labelNames`, labels may be given as those names or as ids; without,
+    /// integer labels `0…k` keep their order and string labels are sorted. A label column that
+    /// mixes integer ids and names (without `labelNames` to relate them) is an error.
     public static func load(_ url: URL, textColumn: String = "sentence", labelColumn: String = "label",
                             labelNames: [String]? = nil) throws -> LabelledTexts {
-        let table = try DelimitedTable(url: url)
-        let texts = try table.column(textColumn)
-        let raw = try table.column(labelColumn)
+        let (table, lines) = try Dataset.loadWithLineNumbers(url)
+        func column(_ name: String) throws -> [String] {
+            guard let values = table.columns[name] else {
+                throw DatasetError.missingColumn(path: url.path, column: name, available: table.columnNames)
+            }
+            return values
+        }
+        let texts = try column(textColumn)
+        let raw = try column(labelColumn)
         let names: [String]
         if let labelNames {
             names = labelNames
-        } else if raw.allSatisfy({ Int($0) != nil }) {
-            let maxId = raw.compactMap { Int($0) }.max() ?? 0
-            names = (0...maxId).map(String.init)
+        } else if let first = raw.first {
+            let idsFirst = Int(first) != nil
+            if let odd = raw.firstIndex(where: { (Int($0) != nil) != idsFirst }) {
+                throw DatasetError.mixedLabelTypes(path: url.path, line: lines[odd], column: labelColumn, value: raw[odd],
+                                                   expected: idsFirst ? "an integer id, as on line \(lines[0])" : "a label name, as on line \(lines[0])")
+            }
+            if idsFirst {
+                let maxId = raw.compactMap { Int($0) }.max() ?? 0
+                names = (0...max(0, maxId)).map(String.init)
+            } else {
+                names = Array(Set(raw)).sorted()
+            }
         } else {
-            names = Array(Set(raw)).sorted()
+            names = []
         }
         var ids: [Int] = []
         ids.reserveCapacity(raw.count)
-        for (value, line) in zip(raw, table.lines) {
+        for (value, line) in zip(raw, lines) {
             if let i = names.firstIndex(of: value) { ids.append(i) }
             else if let i = Int(value), names.indices.contains(i) { ids.append(i) }
             else { throw DatasetError.unknownLabel(path: url.path, line: line, label: value, known: names) }

@@ -1,4 +1,5 @@
 import Foundation
+import VerdictProgress
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -89,20 +90,17 @@ enum HTTP {
         var req = URLRequest(url: url, timeoutInterval: 60)
         if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if offset > 0 { req.setValue("bytes=\(offset)-", forHTTPHeaderField: "Range") }
-        var last = Date.distantPast
-        let terminal = isatty(STDERR_FILENO) != 0
+        var bar: ProgressReporter?
         let sink = Sink(handle: handle, offset: offset) { got, total in
-            guard showProgress, Date().timeIntervalSince(last) > (terminal ? 0.2 : 10) else { return }
-            last = Date()
-            let percent = total > 0 ? " \(got * 100 / total)%" : ""
-            let line = "download \(label): \(ByteCountFormatter.string(fromByteCount: got, countStyle: .file))\(percent)"
-            FileHandle.standardError.write(Data((terminal ? "\r" + line + "\u{1B}[K" : line + "\n").utf8))
+            guard showProgress else { return }
+            if bar == nil { bar = ProgressReporter(total: max(0, Int(total)), label: "download \(label)", unit: .bytes) }
+            bar?.update(Int(got))
         }
         let session = URLSession(configuration: .ephemeral, delegate: sink, delegateQueue: nil)
         session.dataTask(with: req).resume()
         sink.done.wait()
         session.finishTasksAndInvalidate()
-        if showProgress && terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        bar?.finish()
         if let e = sink.error, sink.status == 200 || sink.status == 206 {
             throw HubClient.HubError.network(url: url.absoluteString, reason: e.localizedDescription + " (partial file kept; run again to resume)")
         }

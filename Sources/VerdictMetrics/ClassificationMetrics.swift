@@ -94,21 +94,60 @@ public enum ClassificationMetrics {
                 }
             }
             return score(tp: tp, fp: fp, fn: fn, support: total, zeroDivision: zeroDivision)
-        case .macro:
-            // scikit-learn averages ignore NaN entries (zero_division=nan).
-            func mean(_ k: KeyPath<PRFScore, Double>) -> Double {
-                let v = rows.map { $0[keyPath: k] }.filter { !$0.isNaN }
-                return v.isEmpty ? zeroDivision.value : v.reduce(0, +) / Double(v.count)
-            }
-            return PRFScore(precision: mean(\.precision), recall: mean(\.recall), f1: mean(\.f1), support: total)
-        case .weighted:
-            func mean(_ k: KeyPath<PRFScore, Double>) -> Double {
-                let v = rows.filter { !$0[keyPath: k].isNaN }
-                let weight = v.reduce(0) { $0 + $1.support }
-                return weight == 0 ? zeroDivision.value : v.map { $0[keyPath: k] * Double($0.support) }.reduce(0, +) / Double(weight)
-            }
-            return PRFScore(precision: mean(\.precision), recall: mean(\.recall), f1: mean(\.f1), support: total)
+        case .macro: return macroAverage(rows, zeroDivision: zeroDivision)
+        case .weighted: return weightedAverage(rows, zeroDivision: zeroDivision)
         }
+    }
+
+    /// Unweighted mean of per-class scores; like scikit-learn, NaN entries (zero_division=nan) are skipped.
+    static func macroAverage(_ rows: [PRFScore], zeroDivision: ZeroDivision) -> PRFScore {
+        func mean(_ k: KeyPath<PRFScore, Double>) -> Double {
+            let v = rows.map { $0[keyPath: k] }.filter { !$0.isNaN }
+            return v.isEmpty ? zeroDivision.value : numpySum(v) / Double(v.count)
+        }
+        return PRFScore(precision: mean(\.precision), recall: mean(\.recall), f1: mean(\.f1), support: rows.reduce(0) { $0 + $1.support })
+    }
+
+    /// Mean of per-class scores weighted by support (NaN entries skipped).
+    static func weightedAverage(_ rows: [PRFScore], zeroDivision: ZeroDivision) -> PRFScore {
+        func mean(_ k: KeyPath<PRFScore, Double>) -> Double {
+            let v = rows.filter { !$0[keyPath: k].isNaN }
+            let weight = v.reduce(0) { $0 + $1.support }
+            if v.isEmpty { return zeroDivision.value }
+            // All supports zero: scikit-learn's `_nanaverage` falls back to the unweighted mean.
+            if weight == 0 { return numpySum(v.map { $0[keyPath: k] }) / Double(v.count) }
+            return numpySum(v.map { $0[keyPath: k] * Double($0.support) }) / Double(weight)
+        }
+        return PRFScore(precision: mean(\.precision), recall: mean(\.recall), f1: mean(\.f1), support: rows.reduce(0) { $0 + $1.support })
+    }
+
+    /// A sum in NumPy's order (pairwise, eight accumulators per block of up to 128), so that
+    /// means land on the same last bit as scikit-learn's and round the same way in reports.
+    static func numpySum(_ v: [Double]) -> Double {
+        v.withUnsafeBufferPointer { pairwiseSum($0[...]) }
+    }
+
+    private static func pairwiseSum(_ a: Slice<UnsafeBufferPointer<Double>>) -> Double {
+        let n = a.count, start = a.startIndex
+        if n < 8 {
+            var sum = 0.0
+            for x in a { sum += x }
+            return sum
+        }
+        if n <= 128 {
+            var r = (0..<8).map { a[start + $0] }
+            var i = 8
+            while i < n - n % 8 {
+                for j in 0..<8 { r[j] += a[start + i + j] }
+                i += 8
+            }
+            var sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+            while i < n { sum += a[start + i]; i += 1 }
+            return sum
+        }
+        var half = n / 2
+        half -= half % 8
+        return pairwiseSum(a[start..<(start + half)]) + pairwiseSum(a[(start + half)...])
     }
 
     /// `classification_report` as text, character for character as scikit-learn prints it.
@@ -118,27 +157,39 @@ public enum ClassificationMetrics {
         let labels = labels ?? present
         let names = targetNames ?? labels.map(String.init)
         let microIsAccuracy = Set(labels).isSuperset(of: present)
-        let heading = "weighted avg"
-        let width = max(names.map(\.count).max() ?? 0, heading.count, digits)
-        func right(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
-        func number(_ v: Double) -> String { right(v.isNaN ? "nan" : String(format: "%.\(digits)f", v), 9) }
         // scikit-learn quirk, reproduced: with no correct prediction at all its counts become
         // floats, and supports print as "59.0".
         let floatSupports = !zip(yTrue, yPred).contains { $0 == $1 }
+        let rows = perClass(yTrue, yPred, labels: labels, zeroDivision: zeroDivision)
+        let averages = [(Average.micro, "micro avg"), (.macro, "macro avg"), (.weighted, "weighted avg")].map { average, title in
+            ReportRow(title: average == .micro && microIsAccuracy ? "accuracy" : title,
+                      score: score(yTrue, yPred, average: average, labels: labels, zeroDivision: zeroDivision),
+                      f1Only: average == .micro && microIsAccuracy)
+        }
+        return formatReport(names: names, rows: rows, averages: averages, digits: digits, floatSupports: floatSupports)
+    }
+
+    /// One summary line of a report: an average (or "accuracy", printed in the f1 column only).
+    struct ReportRow {
+        var title: String
+        var score: PRFScore
+        var f1Only = false
+    }
+
+    /// The text layout of scikit-learn's `classification_report`.
+    static func formatReport(names: [String], rows: [PRFScore], averages: [ReportRow], digits: Int, floatSupports: Bool = false) -> String {
+        let width = max(names.map(\.count).max() ?? 0, "weighted avg".count, digits)
+        func right(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
+        func number(_ v: Double) -> String { right(v.isNaN ? "nan" : String(format: "%.\(digits)f", v), 9) }
         func support(_ n: Int) -> String { right(floatSupports ? "\(n).0" : String(n), 9) }
         var report = right("", width) + " " + ["precision", "recall", "f1-score", "support"].map { " " + right($0, 9) }.joined() + "\n\n"
-        let rows = perClass(yTrue, yPred, labels: labels, zeroDivision: zeroDivision)
         for (name, r) in zip(names, rows) {
             report += right(name, width) + " " + " " + number(r.precision) + " " + number(r.recall) + " " + number(r.f1) + " " + support(r.support) + "\n"
         }
         report += "\n"
-        for (average, title) in [(Average.micro, "micro avg"), (.macro, "macro avg"), (.weighted, "weighted avg")] {
-            let a = score(yTrue, yPred, average: average, labels: labels, zeroDivision: zeroDivision)
-            if average == .micro && microIsAccuracy {
-                report += right("accuracy", width) + " " + " " + right("", 9) + " " + right("", 9) + " " + number(a.f1) + " " + support(a.support) + "\n"
-            } else {
-                report += right(title, width) + " " + " " + number(a.precision) + " " + number(a.recall) + " " + number(a.f1) + " " + support(a.support) + "\n"
-            }
+        for a in averages {
+            let pr = a.f1Only ? right("", 9) + " " + right("", 9) : number(a.score.precision) + " " + number(a.score.recall)
+            report += right(a.title, width) + " " + " " + pr + " " + number(a.score.f1) + " " + support(a.score.support) + "\n"
         }
         return report
     }

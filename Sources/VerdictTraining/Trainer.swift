@@ -2,6 +2,7 @@ import Foundation
 import VerdictHub
 import VerdictJSON
 import VerdictModels
+import VerdictProgress
 import VerdictTensor
 import VerdictTokenizers
 

@@ -67,6 +67,34 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try d.column("upper")[1999], "T1999")
     }
 
+    struct Refused: Error, Equatable { let row: String }
+
+    func testBatchedMapKeepsOrderAndPassesErrorsOn() throws {
+        let d = labelled(25_013)
+        let lengths = d.map(batchSize: 1000, progress: nil) { batch in try! batch.column("text").map(\.count) }
+        XCTAssertEqual(lengths, try d.column("text").map(\.count))
+        XCTAssertEqual(d.select([]).map { _ in [Int]() }, [])
+        XCTAssertThrowsError(try d.map(batchSize: 500) { (batch: Dataset) throws(Refused) -> [Int] in
+            if let bad = batch.columns["text"]!.first(where: { $0 == "t12345" }) { throw Refused(row: bad) }
+            return Array(repeating: 0, count: batch.count)
+        }) { XCTAssertEqual($0 as? Refused, Refused(row: "t12345")) }
+    }
+
+    func testLabelledTextsFromJSONLinesAndMixedLabelTypes() throws {
+        let jsonl = try write("{\"sentence\": \"good\", \"label\": 1}\n\n{\"sentence\": \"bad\", \"label\": 0}\n", "jsonl")
+        let data = try LabelledTexts.load(jsonl)
+        XCTAssertEqual(data.texts, ["good", "bad"])
+        XCTAssertEqual(data.labels, [1, 0])
+        let mixed = try write("sentence\tlabel\na\t0\nb\t1\nc\tpositive\n", "tsv")
+        XCTAssertThrowsError(try LabelledTexts.load(mixed)) {
+            XCTAssertTrue("\($0)".contains(mixed.path + ":4: column \"label\" mixes label types: \"positive\""), "\($0)")
+        }
+        XCTAssertEqual(try LabelledTexts.load(mixed, labelNames: ["negative", "positive"]).labels, [0, 1, 1])
+        let unknown = try write("{\"sentence\": \"a\", \"label\": \"pos\"}\n\n{\"sentence\": \"b\", \"label\": \"meh\"}\n", "jsonl")
+        XCTAssertThrowsError(try LabelledTexts.load(unknown, labelNames: ["neg", "pos"])) { XCTAssertTrue("\($0)".contains(":3: unknown label \"meh\""), "\($0)") }
+        XCTAssertThrowsError(try LabelledTexts.load(jsonl, textColumn: "text")) { XCTAssertTrue("\($0)".contains("no column \"text\""), "\($0)") }
+    }
+
     /// SST-2 train (67k rows): load + stratified split timing (printed; the bound lives in the issue, not here).
     func testLoadAndSplitSST2() throws {
         let url = Self.shared.appendingPathComponent("data/sst2/train.tsv")

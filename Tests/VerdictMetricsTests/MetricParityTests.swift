@@ -5,13 +5,13 @@ import VerdictMetrics
 /// Every metric and the classification report text against scikit-learn
 /// (goldens from tools/make_metric_fixtures.py: 1,000 random cases).
 final class MetricParityTests: XCTestCase {
-    static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/metrics/sklearn.golden.jsonl.gz")
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/metrics")
 
-    func cases() throws -> [[String: Any]] {
+    func cases(_ file: String = "sklearn.golden.jsonl.gz") throws -> [[String: Any]] {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["gzip", "-dc", Self.golden.path]
+        p.arguments = ["gzip", "-dc", Self.fixtures.appendingPathComponent(file).path]
         let pipe = Pipe()
         p.standardOutput = pipe
         try p.run()
@@ -63,5 +63,31 @@ final class MetricParityTests: XCTestCase {
             }
         }
         print("metric parity: \(all.count) cases, \(reports) identical classification reports")
+    }
+
+    func testMultiLabelAgainstScikitLearn() throws {
+        let all = try cases("sklearn.multilabel.golden.jsonl.gz")
+        XCTAssertEqual(all.count, 500)
+        for (i, c) in all.enumerated() {
+            let y = (c["y_true"] as! [[Int]]).map { $0.map { $0 == 1 } }, p = (c["y_pred"] as! [[Int]]).map { $0.map { $0 == 1 } }
+            let zd: ZeroDivision = num(c["zero_division"]) == 1 ? .one : .zero
+            assertClose(MultiLabelMetrics.subsetAccuracy(y, p), num(c["subset_accuracy"]), "case \(i) subset accuracy")
+            assertClose(MultiLabelMetrics.hammingLoss(y, p), num(c["hamming_loss"]), "case \(i) hamming loss")
+            let none = c["none"] as! [[Any]]
+            for (j, r) in MultiLabelMetrics.perLabel(y, p, zeroDivision: zd).enumerated() {
+                assertClose(r.precision, num(none[0][j]), "case \(i) precision[\(j)]")
+                assertClose(r.recall, num(none[1][j]), "case \(i) recall[\(j)]")
+                assertClose(r.f1, num(none[2][j]), "case \(i) f1[\(j)]")
+                XCTAssertEqual(r.support, (none[3][j] as! NSNumber).intValue, "case \(i) support[\(j)]")
+            }
+            for (key, average) in [("macro", MultiLabelMetrics.Average.macro), ("micro", .micro), ("weighted", .weighted), ("samples", .samples)] {
+                let want = c[key] as! [Any], got = MultiLabelMetrics.score(y, p, average: average, zeroDivision: zd)
+                assertClose(got.precision, num(want[0]), "case \(i) \(key) precision")
+                assertClose(got.recall, num(want[1]), "case \(i) \(key) recall")
+                assertClose(got.f1, num(want[2]), "case \(i) \(key) f1")
+            }
+            XCTAssertEqual(MultiLabelMetrics.classificationReport(y, p, targetNames: c["target_names"] as? [String], digits: c["digits"] as! Int, zeroDivision: zd),
+                           c["report"] as! String, "case \(i) report")
+        }
     }
 }
