@@ -92,7 +92,7 @@ struct TrainCommand: ParsableCommand {
         if let warning = classifier.loadReport.warning { FileHandle.standardError.write(Data("note: \(warning)\n".utf8)) }
         let options = TokenizationOptions(truncation: .longestFirst, maxLength: args.maxLength)
         func tokenize(_ d: LabelledTexts) throws -> TokenizedDataset {
-            TokenizedDataset(encodings: try tokenizer.encodeBatch(d.texts, options: options), targets: .classes(d.labels))
+            try TokenizedDataset(tokenizing: d.texts, targets: .classes(d.labels), tokenizer: tokenizer, options: options)
         }
         let trainer = Trainer(model: classifier, args: args, trainDataset: try tokenize(trainData),
                               evalDataset: try evalData.map(tokenize), tokenizerFolder: folder)
