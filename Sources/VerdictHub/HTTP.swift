@@ -25,23 +25,30 @@ enum HTTP {
         let session = URLSession(configuration: .ephemeral, delegate: followRedirects ? nil : NoRedirect(), delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
         let done = DispatchSemaphore(value: 0)
-        var result: Result<Response, Error> = .failure(HubClient.HubError.network(url: url.absoluteString, reason: "no response"))
+        let box = ResultBox(.failure(HubClient.HubError.network(url: url.absoluteString, reason: "no response")))
         session.dataTask(with: req) { _, response, error in
             if let http = response as? HTTPURLResponse {
                 var headers: [String: String] = [:]
                 for (k, v) in http.allHeaderFields { headers["\(k)"] = "\(v)" }
-                result = .success(Response(status: http.statusCode, headers: headers))
+                box.result = .success(Response(status: http.statusCode, headers: headers))
             } else {
-                result = .failure(HubClient.HubError.network(url: url.absoluteString, reason: error?.localizedDescription ?? "no HTTP response"))
+                box.result = .failure(HubClient.HubError.network(url: url.absoluteString, reason: error?.localizedDescription ?? "no HTTP response"))
             }
             done.signal()
         }.resume()
         done.wait()
-        return try result.get()
+        return try box.result.get()
     }
 
-    /// Streams `url` into `file`, resuming from its current size with a `Range` request.
-    final class Sink: NSObject, URLSessionDataDelegate {
+    /// The completion handler's result, handed to the waiting thread (the semaphore orders the accesses).
+    final class ResultBox: @unchecked Sendable {
+        var result: Result<Response, Error>
+        init(_ result: Result<Response, Error>) { self.result = result }
+    }
+
+    /// Streams `url` into `file`, resuming from its current size with a `Range` request. URLSession
+    /// calls it on one serial delegate queue; the caller reads it after `done` is signalled.
+    final class Sink: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         let handle: FileHandle
         var status = 0
         var received: Int64
@@ -81,7 +88,7 @@ enum HTTP {
 
     static func download(_ url: URL, to file: URL, token: String?, label: String, showProgress: Bool) throws {
         let fm = FileManager.default
-        if !fm.fileExists(atPath: file.path) { fm.createFile(atPath: file.path, contents: nil) }
+        if !fm.fileExists(atPath: file.path) { _ = fm.createFile(atPath: file.path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: file.path) else {
             throw HubClient.HubError.network(url: url.absoluteString, reason: "cannot write \(file.path)")
         }
