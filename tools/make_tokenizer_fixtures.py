@@ -115,6 +115,34 @@ def train_tokenizers(shared, out):
         special_tokens=[("<sep>", tok.token_to_id("<sep>")), ("<cls>", tok.token_to_id("<cls>"))])
     made["unigram-metaspace"] = (tok, dict(unk_token="<unk>", pad_token="<pad>", cls_token="<cls>", sep_token="<sep>", eos_token="</s>"))
 
+    # 4. Llama-style BPE: normalizer Prepend + Replace, no pre-tokenizer, byte fallback for characters
+    #    outside a small alphabet, decoder Replace + ByteFallback + Fuse + Strip.
+    tok = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True))
+    tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=3000, special_tokens=["<unk>", "<s>", "</s>"], limit_alphabet=120))
+    spec = json.loads(tok.to_str())
+    vocab = spec["model"]["vocab"]
+    for b in range(256):
+        vocab.setdefault(f"<0x{b:02X}>", len(vocab))
+    spec["model"]["byte_fallback"] = True
+    tok = Tokenizer.from_str(json.dumps(spec))
+    tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B:1",
+                                                       special_tokens=[("<s>", tok.token_to_id("<s>"))])
+    made["bpe-byte-fallback"] = (tok, dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<unk>"))
+
+    # 5. Word-suffix BPE: Strip/NFD/StripAccents/Lowercase normalizers, WhitespaceSplit + Punctuation +
+    #    individual Digits pre-tokenizers, `end_of_word_suffix`, BPEDecoder.
+    tok = Tokenizer(models.BPE(unk_token="[UNK]", end_of_word_suffix="</w>"))
+    tok.normalizer = normalizers.Sequence([normalizers.Strip(), normalizers.NFD(), normalizers.StripAccents(), normalizers.Lowercase()])
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation(),
+                                                 pre_tokenizers.Digits(individual_digits=True)])
+    tok.decoder = decoders.BPEDecoder(suffix="</w>")
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=4000, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]"],
+                                                       end_of_word_suffix="</w>", limit_alphabet=300))
+    tok.post_processor = processors.BertProcessing(("[SEP]", tok.token_to_id("[SEP]")), ("[CLS]", tok.token_to_id("[CLS]")))
+    made["bpe-word-suffix"] = (tok, dict(unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"))
+
     for name, (tok, special) in made.items():
         folder = os.path.join(out, name)
         os.makedirs(folder, exist_ok=True)

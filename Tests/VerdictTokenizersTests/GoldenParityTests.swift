@@ -21,6 +21,8 @@ final class GoldenParityTests: XCTestCase {
     func testByteLevelBPEFromVocabAndMerges() throws {
         try check(folder: TestPaths.fixtures.appendingPathComponent("bpe-bytelevel-legacy"), golden: "bpe-bytelevel-legacy")
     }
+    func testByteFallbackBPE() throws { try check(folder: TestPaths.fixtures.appendingPathComponent("bpe-byte-fallback"), golden: "bpe-byte-fallback") }
+    func testWordSuffixBPE() throws { try check(folder: TestPaths.fixtures.appendingPathComponent("bpe-word-suffix"), golden: "bpe-word-suffix") }
     func testUnigramMetaspace() throws { try check(folder: TestPaths.fixtures.appendingPathComponent("unigram-metaspace"), golden: "unigram-metaspace") }
 
     /// Cases (line numbers in the golden file) where Verdict is known to differ from the reference.
