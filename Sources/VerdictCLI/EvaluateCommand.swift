@@ -25,10 +25,7 @@ struct EvaluateCommand: ParsableCommand {
             let logits = try classifier.logits(dataset.texts, batchSize: batchSize)
             let seconds = Date().timeIntervalSince(start)
             let c = names.count
-            let predicted = (0..<dataset.count).map { i -> Int in
-                let row = Array(logits.scalars[(i * c)..<((i + 1) * c)])
-                return row.firstIndex(of: row.max()!)!
-            }
+            let predicted = EvaluationReport.argmaxAndConfidence(logits.scalars, classes: c).predicted
             let labels = Array(0..<c)
             let accuracy = ClassificationMetrics.accuracy(dataset.labels, predicted)
             let macro = ClassificationMetrics.score(dataset.labels, predicted, average: .macro, labels: labels)
@@ -42,13 +39,8 @@ struct EvaluateCommand: ParsableCommand {
                 try Data(out.utf8).write(to: URL(fileURLWithPath: predictions), options: .atomic)
             }
             if let report {
-                let confidence = (0..<dataset.count).map { i -> Double in
-                    let row = logits.scalars[(i * c)..<((i + 1) * c)].map(Double.init)
-                    let m = row.max()!, z = row.map { exp($0 - m) }.reduce(0, +)
-                    return 1 / z
-                }
-                let page = EvaluationReport(title: "verdict evaluate: \(data)", labelNames: names, texts: dataset.texts, yTrue: dataset.labels,
-                                            yPred: predicted, confidence: confidence).html()
+                let page = EvaluationReport(title: "verdict evaluate: \(data)", labelNames: names, texts: dataset.texts,
+                                            yTrue: dataset.labels, logits: logits.scalars).html()
                 try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
                 try Data(page.utf8).write(to: URL(fileURLWithPath: report).appendingPathComponent("report.html"), options: .atomic)
             }

@@ -96,6 +96,15 @@ struct TrainCommand: ParsableCommand {
         }
         let trainer = Trainer(model: classifier, args: args, trainDataset: try tokenize(trainData),
                               evalDataset: try evalData.map(tokenize), tokenizerFolder: folder)
+        if let evalData {
+            let reports = URL(fileURLWithPath: args.outputDir).appendingPathComponent("reports")
+            trainer.onEvaluate = { step, output in
+                try FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
+                let page = EvaluationReport(title: "verdict train: evaluation at step \(step)", labelNames: evalData.labelNames,
+                                            texts: evalData.texts, yTrue: evalData.labels, logits: output.logits.scalars).html()
+                try Data(page.utf8).write(to: reports.appendingPathComponent("step-\(step).html"), options: .atomic)
+            }
+        }
         FileHandle.standardError.write(Data("training on \(trainData.count) examples, labels \(trainData.labelNames), \(trainer.totalStepsForDisplay) steps\n".utf8))
         try trainer.train(resumeFromCheckpoint: resumeFromCheckpoint.map { URL(fileURLWithPath: $0) })
         let final = URL(fileURLWithPath: args.outputDir).appendingPathComponent("final")
@@ -106,6 +115,6 @@ struct TrainCommand: ParsableCommand {
         }
         let curve = URL(fileURLWithPath: args.outputDir).appendingPathComponent("training_curve.svg")
         try Data(TrainingCurve.svg(trainer.state.logHistory).utf8).write(to: curve, options: .atomic)
-        print("saved \(final.path) and \(curve.path)")
+        print("saved \(final.path) and \(curve.path)" + (evalData == nil ? "" : "; evaluation reports in \(args.outputDir)/reports"))
     }
 }

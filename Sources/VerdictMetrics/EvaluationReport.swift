@@ -15,6 +15,28 @@ public struct EvaluationReport: Sendable {
         self.title = title; self.labelNames = labelNames; self.texts = texts; self.yTrue = yTrue; self.yPred = yPred; self.confidence = confidence
     }
 
+    /// A report from raw single-label logits (`[texts.count × labelNames.count]`, row-major): the
+    /// prediction is the arg-max, its confidence the softmax probability of that class.
+    public init(title: String, labelNames: [String], texts: [String], yTrue: [Int], logits: [Float]) {
+        let (predicted, confidence) = Self.argmaxAndConfidence(logits, classes: labelNames.count)
+        self.init(title: title, labelNames: labelNames, texts: texts, yTrue: yTrue, yPred: predicted, confidence: confidence)
+    }
+
+    /// Arg-max class and its softmax probability for each row of `logits`.
+    public static func argmaxAndConfidence(_ logits: [Float], classes: Int) -> (predicted: [Int], confidence: [Double]) {
+        guard classes > 0 else { return ([], []) }
+        var predicted: [Int] = [], confidence: [Double] = []
+        for start in stride(from: 0, to: logits.count - classes + 1, by: classes) {
+            let row = logits[start..<(start + classes)].map(Double.init)
+            var best = 0
+            for j in 1..<max(1, classes) where row[j] > row[best] { best = j }
+            let z = row.map { exp($0 - row[best]) }.reduce(0, +)
+            predicted.append(best)
+            confidence.append(1 / z)
+        }
+        return (predicted, confidence)
+    }
+
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")

@@ -61,6 +61,9 @@ public final class Trainer {
     public var computeMetrics: (PredictionOutput, Targets) -> [String: Double] = { p, t in Trainer.accuracy(p.logits, t) }
     /// Called after each log entry (tests and the CLI use it).
     public var onLog: ([String: Double]) -> Void = { _ in }
+    /// Called after each evaluation during `train` with the global step and the predictions on
+    /// the evaluation set (`verdict train` writes an HTML report from them).
+    public var onEvaluate: (_ step: Int, _ output: PredictionOutput) throws -> Void = { _, _ in }
 
     public internal(set) var state = TrainerState()
     var optimizer: AdamW
@@ -153,7 +156,8 @@ public final class Trainer {
                 let evaluateNow = (args.evalStrategy == .steps && state.globalStep % args.evalSteps == 0) || (args.evalStrategy == .epoch && endOfEpoch)
                 var improved = false
                 if evaluateNow, let evalDataset {
-                    let metrics = evaluate(evalDataset)
+                    let (metrics, output) = evaluateWithPredictions(evalDataset)
+                    try onEvaluate(state.globalStep, output)
                     try log(metrics)
                     improved = updateBest(metrics)
                     badEvaluations = improved ? 0 : badEvaluations + 1
@@ -224,12 +228,15 @@ public final class Trainer {
     }
 
     /// Metrics on `dataset`, prefixed `eval_`.
-    public func evaluate(_ dataset: TokenizedDataset) -> [String: Double] {
+    public func evaluate(_ dataset: TokenizedDataset) -> [String: Double] { evaluateWithPredictions(dataset).metrics }
+
+    func evaluateWithPredictions(_ dataset: TokenizedDataset) -> (metrics: [String: Double], output: PredictionOutput) {
         let start = Date()
+        let output = predict(dataset)
         var out: [String: Double] = [:]
-        for (k, v) in predict(dataset).metrics { out["eval_" + k] = v }
+        for (k, v) in output.metrics { out["eval_" + k] = v }
         out["eval_runtime"] = Date().timeIntervalSince(start)
-        return out
+        return (out, output)
     }
 
     /// Saves the model (weights in `args.saveDType`) with the tokenizer files into `folder` (`save_model`).

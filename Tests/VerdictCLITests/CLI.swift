@@ -8,7 +8,9 @@ enum CLI {
     final class Anchor {}
 
     static func binary() throws -> URL {
-        let candidates = [Bundle(for: Anchor.self).bundleURL.deletingLastPathComponent(), root.appendingPathComponent(".build/debug")]
+        // Beside the test bundle first (the same build as the tests, whatever --build-path was used).
+        let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                          Bundle(for: Anchor.self).bundleURL.deletingLastPathComponent(), root.appendingPathComponent(".build/debug")]
             .map { $0.appendingPathComponent("verdict") }
         guard let bin = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
             throw XCTSkip("verdict binary not built (run swift build first)")

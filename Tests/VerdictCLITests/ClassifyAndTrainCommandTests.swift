@@ -47,6 +47,21 @@ final class ClassifyAndTrainCommandTests: XCTestCase {
          "--save-strategy", "steps", "--save-steps", "1", "--save-total-limit", "3", "--logging-steps", "10", "--seed", "5"]
     }
 
+    func testTrainWritesAnEvaluationReportPerEvaluationAndTheCurve() throws {
+        let dir = try trainingData()
+        let data = dir.appendingPathComponent("train.tsv").path, out = dir.appendingPathComponent("with-eval")
+        let r = try CLI.run(["train", "--model", Self.tiny, "--train", data, "--eval", data, "--labels", "NEGATIVE,POSITIVE",
+                             "--output", out.path, "--epochs", "2", "--batch-size", "16", "--eval-strategy", "epoch",
+                             "--save-strategy", "no", "--seed", "5"])
+        XCTAssertEqual(r.status, 0, r.err + r.out)
+        let reports = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("reports").path).sorted()
+        XCTAssertEqual(reports, ["step-12.html", "step-6.html"])
+        let page = try String(contentsOf: out.appendingPathComponent("reports/step-12.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("<svg") && page.contains("evaluation at step 12") && page.contains("NEGATIVE"), String(page.prefix(400)))
+        let curve = try String(contentsOf: out.appendingPathComponent("training_curve.svg"), encoding: .utf8)
+        XCTAssertTrue(curve.hasPrefix("<svg") || curve.contains("<svg"))
+    }
+
     func testSigkillDuringCheckpointingThenResumeMatchesUninterruptedRun() throws {
         let dir = try trainingData()
         let reference = try CLI.run(trainArgs(dir, output: "uninterrupted"))
