@@ -121,8 +121,9 @@ public struct Dataset: Sendable, Equatable {
 
     /// One value per row, computed batch by batch on all cores, like `datasets.map(fn, batched=True)`:
     /// `transform` receives consecutive rows as a `Dataset` and returns one value per row of it.
-    /// Results come back in row order. With a `progress` label, inputs over 10,000 rows show a
-    /// progress bar (plain log lines when not on a terminal).
+    /// Results come back in row order; the first batch error is rethrown. Returning a different
+    /// number of values than rows is a programming error and traps. With a `progress` label,
+    /// inputs over 10,000 rows show a progress bar (plain log lines when not on a terminal).
     ///
     ///     let encodings = try train.map(batchSize: 1000, progress: "tokenize") { batch in
     ///         try batch.column("sentence").map { try tokenizer.encode($0) }
@@ -145,6 +146,7 @@ public struct Dataset: Sendable, Equatable {
         if let progress, batches > 0 { progress.finish() }
         return try results.joined()
     }
+
     /// A seeded permutation of the rows (identical on every machine and run).
     public func shuffled(seed: UInt64) -> Dataset { select(Self.permutation(count, seed: seed)) }
 

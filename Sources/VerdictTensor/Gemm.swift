@@ -51,7 +51,9 @@ public final class PackedMatrix: @unchecked Sendable {
         let count = max(1, vk_packed_b_count(columns, depth))
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
         storage = raw.bindMemory(to: Float.self, capacity: count)
-        weight.scalars.withUnsafeBufferPointer { vk_pack_b(1, columns, depth, $0.baseAddress!, depth, storage) }
+        weight.scalars.withUnsafeBufferPointer { w in
+            if let base = w.baseAddress { vk_pack_b(1, columns, depth, base, depth, storage) }
+        }
     }
 
     deinit { storage.deallocate() }
