@@ -10,21 +10,25 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: 
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true) {
     let ta: Int32 = transposeA ? 1 : 0, tb: Int32 = transposeB ? 1 : 0
-    let work = m * n * k
-    if !parallel || Parallel.threadCount == 1 || work < 64 * 64 * 64 {
-        vk_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-        return
+    forEachGemmPart(m: m, n: n, k: k, parallel: parallel) { rows, columns in
+        let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
+        let bStart = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
+        vk_sgemm(ta, tb, rows.count, columns.count, k, alpha, aStart, lda, bStart, ldb, beta,
+                 c + rows.lowerBound * ldc + columns.lowerBound, ldc)
     }
-    if m >= 6 * Parallel.threadCount * 4 {
-        Parallel.chunks(m, granularity: 6) { r in
-            let aStart = transposeA ? a + r.lowerBound : a + r.lowerBound * lda
-            vk_sgemm(ta, tb, r.count, n, k, alpha, aStart, lda, b, ldb, beta, c + r.lowerBound * ldc, ldc)
-        }
+}
+
+/// How a `[m, k] · [k, n]` multiply is shared by the threads: not at all when small, by row
+/// blocks (multiples of the 6-row micro-tile) when there are enough rows, else by column blocks
+/// (multiples of the 16-column panel). `body` gets each part's rows and columns.
+@inline(__always)
+func forEachGemmPart(m: Int, n: Int, k: Int, parallel: Bool, _ body: (Range<Int>, Range<Int>) -> Void) {
+    if !parallel || Parallel.threadCount == 1 || m * n * k < 64 * 64 * 64 {
+        body(0..<m, 0..<n)
+    } else if m >= 6 * Parallel.threadCount * 4 {
+        Parallel.chunks(m, granularity: 6) { body($0, 0..<n) }
     } else {
-        Parallel.chunks(n, granularity: 16) { r in
-            let bStart = transposeB ? b + r.lowerBound * ldb : b + r.lowerBound
-            vk_sgemm(ta, tb, m, r.count, k, alpha, a, lda, bStart, ldb, beta, c + r.lowerBound, ldc)
-        }
+        Parallel.chunks(n, granularity: 16) { body(0..<m, $0) }
     }
 }
 
@@ -63,16 +67,8 @@ public final class PackedMatrix: @unchecked Sendable {
 /// column panels when there are few rows, across `Parallel.threadCount` threads like `gemm`.
 public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, packed b: PackedMatrix,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    let n = b.columns, k = b.depth
-    if Parallel.threadCount == 1 || m * n * k < 64 * 64 * 64 {
-        vk_sgemm_packed(0, m, n, k, 1, a, lda, b.storage, n, 0, beta, c, ldc)
-    } else if m >= 6 * Parallel.threadCount * 4 {
-        Parallel.chunks(m, granularity: 6) { r in
-            vk_sgemm_packed(0, r.count, n, k, 1, a + r.lowerBound * lda, lda, b.storage, n, 0, beta, c + r.lowerBound * ldc, ldc)
-        }
-    } else {
-        Parallel.chunks(n, granularity: 16) { r in
-            vk_sgemm_packed(0, m, r.count, k, 1, a, lda, b.storage, n, r.lowerBound, beta, c + r.lowerBound, ldc)
-        }
+    forEachGemmPart(m: m, n: b.columns, k: b.depth, parallel: true) { rows, columns in
+        vk_sgemm_packed(0, rows.count, columns.count, b.depth, 1, a + rows.lowerBound * lda, lda, b.storage, b.columns,
+                        columns.lowerBound, beta, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
     }
 }
