@@ -2,10 +2,16 @@
 """Golden tokenizer outputs for Verdict's parity tests, produced by Hugging Face `transformers`
 (fast tokenizers, i.e. Rust `tokenizers`).
 
-Usage: python tools/make_tokenizer_fixtures.py --minilm DIR --shared ../shared --out Fixtures/tokenizers
+Usage: python tools/make_tokenizer_fixtures.py --minilm DIR --shared ../shared --out Fixtures/tokenizers [--train NAMES]
 
-It trains three small tokenizers with `tokenizers` (cased WordPiece, RoBERTa-style byte-level BPE,
-SentencePiece-style Unigram with Metaspace), saves them under OUT/<name>/, and writes
+The trainers are not deterministic from run to run, so every run writes all golden files again from
+the tokenizer folders as they are after training; `--train none` only writes the goldens, `--train
+unigram-precompiled` trains just that one.
+
+It trains small tokenizers with `tokenizers` (cased WordPiece, RoBERTa-style byte-level BPE,
+SentencePiece-style Unigram with Metaspace, Llama-style byte-fallback BPE, word-suffix BPE) and one
+with `sentencepiece` (converted as `transformers` converts ALBERT, with the Precompiled normalizer),
+saves them under OUT/<name>/, and writes
 OUT/<name>.golden.jsonl for those and for the bert-base-uncased vocabulary of the all-MiniLM-L6-v2
 weights (loaded once from tokenizer.json and once from vocab.txt alone).
 Each line: {"case", "text", "pair", "options", "rows": [{"input_ids", "token_type_ids",
@@ -13,11 +19,12 @@ Each line: {"case", "text", "pair", "options", "rows": [{"input_ids", "token_typ
 """
 import os
 os.environ.setdefault("RUST_BACKTRACE", "0")
-import argparse, csv, json, os, random, shutil, subprocess, sys
+import argparse, csv, json, os, random, shutil, subprocess, sys, tempfile
 
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, decoders, trainers, Regex
 from tokenizers import AddedToken
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
+from transformers.convert_slow_tokenizer import AlbertConverter
 
 csv.field_size_limit(sys.maxsize)
 
@@ -42,6 +49,14 @@ def adversarial(rng):
         "1234567890 3.14159 1,000,000 ١٢٣ ½ ²", "   leading and trailing spaces   ", "multiple    internal     spaces",
         "'s 're 've 'm 'll 'd 't contractions it's we're", "\u2028line\u2029para\u0085nel", "\U0002A6A5\U0002B740\U0002CEB0 rare CJK",
         "emoji at end 😀", "😀", "\u0301 starts with a combining mark", "zero\u200dwidth\u200cjoiners", "Ꭰ Cherokee ⅷ roman",
+        # Canonical ordering and composition: marks out of order, marks that compose across others, Hangul jamo,
+        # compatibility forms that decompose into several scalars.
+        "x\u0615\u094d reorder", "e\u0301\u0316 and \u1e09\u0316 and a\u0328\u0301\u0316", "\u0041\u030a\u0323 \u212b \u2126 \u212a",
+        "\u1100\u1161\u11a8 \u1100\u1161 \uac00\u11a8 jamo", "\u0f73 \u0f75 \u0f81 tibetan", "ｶﾞｷﾞｸﾟ ﾊﾟ half-width voiced",
+        "\u0344\u0301 \u0958 \u2000\u2001 \u3250 \u33ff \ufdfa \ufb2c", "\u00af\u0615\u094d¾ \u00a8\u0301",
+        # SentencePiece charsmap quirks: deletions at either end, a whole grapheme replaced by its prefix's rule.
+        "\x07\x08starts with deleted controls", "ends with deleted controls\x07\x08", "Ａ\u0301 Ｂ\u0308\u0301 fullwidth + marks",
+        "\r\n\r\nCRLF lines\r\n", "\uff76\uff9e\uff8a\uff9f \u1100\u1161\u11a8\u0301",
     ]
     pools = [chr(c) for c in list(range(0x20, 0x7F)) + list(range(0xA0, 0x250)) + list(range(0x370, 0x3FF))
              + list(range(0x400, 0x4FF)) + list(range(0x600, 0x6FF)) + list(range(0x900, 0x97F)) + list(range(0xE00, 0xE7F))
@@ -70,14 +85,15 @@ def corpus(shared, rng):
     return sst[:1360] + amazon + adversarial(rng)
 
 
-def train_tokenizers(shared, out):
+def training_texts(shared):
     texts = read_tsv(os.path.join(shared, "data/sst2/train.tsv"))
     for d in ["books", "dvd", "electronics", "kitchen"]:
         texts += read_tsv(os.path.join(shared, f"data/amazon-reviews/{d}/train.tsv"))
-    texts += adversarial(random.Random(7))[:200]
-    made = {}
+    return texts + adversarial(random.Random(7))[:200]
 
-    # 1. Cased WordPiece (BERT-cased style), with user added tokens.
+
+def wordpiece_cased(texts):
+    """Cased WordPiece (BERT-cased style), with user added tokens."""
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
     tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
@@ -88,9 +104,11 @@ def train_tokenizers(shared, out):
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
         special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
     tok.add_tokens([AddedToken("<url>", single_word=True), AddedToken("@@", lstrip=True, rstrip=True), AddedToken("Verdict", normalized=True)])
-    made["wordpiece-cased"] = (tok, dict(unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]"))
+    return tok, dict(unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
 
-    # 2. RoBERTa-style byte-level BPE.
+
+def bpe_bytelevel(texts):
+    """RoBERTa-style byte-level BPE."""
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
@@ -100,10 +118,12 @@ def train_tokenizers(shared, out):
     tok.post_processor = processors.RobertaProcessing(("</s>", tok.token_to_id("</s>")), ("<s>", tok.token_to_id("<s>")),
                                                       trim_offsets=True, add_prefix_space=False)
     tok.add_special_tokens([AddedToken("<mask>", lstrip=True, special=True)])
-    made["bpe-bytelevel"] = (tok, dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
-                                       mask_token="<mask>", cls_token="<s>", sep_token="</s>"))
+    return tok, dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
+                     mask_token="<mask>", cls_token="<s>", sep_token="</s>")
 
-    # 3. SentencePiece-style Unigram with Metaspace.
+
+def unigram_metaspace(texts):
+    """SentencePiece-style Unigram with Metaspace, trained by `tokenizers`."""
     tok = Tokenizer(models.Unigram())
     tok.normalizer = normalizers.Sequence([normalizers.Nmt(), normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")])
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
@@ -113,10 +133,12 @@ def train_tokenizers(shared, out):
     tok.post_processor = processors.TemplateProcessing(
         single="$A:0 <sep>:0 <cls>:2", pair="$A:0 <sep>:0 $B:1 <sep>:1 <cls>:2",
         special_tokens=[("<sep>", tok.token_to_id("<sep>")), ("<cls>", tok.token_to_id("<cls>"))])
-    made["unigram-metaspace"] = (tok, dict(unk_token="<unk>", pad_token="<pad>", cls_token="<cls>", sep_token="<sep>", eos_token="</s>"))
+    return tok, dict(unk_token="<unk>", pad_token="<pad>", cls_token="<cls>", sep_token="<sep>", eos_token="</s>")
 
-    # 4. Llama-style BPE: normalizer Prepend + Replace, no pre-tokenizer, byte fallback for characters
-    #    outside a small alphabet, decoder Replace + ByteFallback + Fuse + Strip.
+
+def bpe_byte_fallback(texts):
+    """Llama-style BPE: normalizer Prepend + Replace, no pre-tokenizer, byte fallback for characters
+    outside a small alphabet, decoder Replace + ByteFallback + Fuse + Strip."""
     tok = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True))
     tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
     tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=3000, special_tokens=["<unk>", "<s>", "</s>"], limit_alphabet=120))
@@ -129,10 +151,12 @@ def train_tokenizers(shared, out):
     tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
     tok.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B:1",
                                                        special_tokens=[("<s>", tok.token_to_id("<s>"))])
-    made["bpe-byte-fallback"] = (tok, dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<unk>"))
+    return tok, dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<unk>")
 
-    # 5. Word-suffix BPE: Strip/NFD/StripAccents/Lowercase normalizers, WhitespaceSplit + Punctuation +
-    #    individual Digits pre-tokenizers, `end_of_word_suffix`, BPEDecoder.
+
+def bpe_word_suffix(texts):
+    """Word-suffix BPE: Strip/NFD/StripAccents/Lowercase normalizers, WhitespaceSplit + Punctuation +
+    individual Digits pre-tokenizers, `end_of_word_suffix`, BPEDecoder."""
     tok = Tokenizer(models.BPE(unk_token="[UNK]", end_of_word_suffix="</w>"))
     tok.normalizer = normalizers.Sequence([normalizers.Strip(), normalizers.NFD(), normalizers.StripAccents(), normalizers.Lowercase()])
     tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation(),
@@ -141,15 +165,26 @@ def train_tokenizers(shared, out):
     tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=4000, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]"],
                                                        end_of_word_suffix="</w>", limit_alphabet=300))
     tok.post_processor = processors.BertProcessing(("[SEP]", tok.token_to_id("[SEP]")), ("[CLS]", tok.token_to_id("[CLS]")))
-    made["bpe-word-suffix"] = (tok, dict(unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"))
+    return tok, dict(unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]")
 
-    for name, (tok, special) in made.items():
+
+def train_tokenizers(shared, out, names):
+    """Trains the tokenizers `names` (keys of TRAINED) and saves each under OUT/<name>/."""
+    texts = training_texts(shared)
+    for name in names:
+        tok, special = TRAINED[name](texts)
         folder = os.path.join(out, name)
         os.makedirs(folder, exist_ok=True)
         tok.save(os.path.join(folder, "tokenizer.json"))
         cfg = dict(tokenizer_class="PreTrainedTokenizerFast", model_max_length=512, clean_up_tokenization_spaces=False, **special)
         json.dump(cfg, open(os.path.join(folder, "tokenizer_config.json"), "w"), indent=1)
-    # The BPE tokenizer also as vocab.json + merges.txt, to test that loading path.
+        print("trained", name)
+    if "bpe-bytelevel" in names:
+        write_legacy_bpe(out)
+
+
+def write_legacy_bpe(out):
+    """The byte-level BPE tokenizer also as vocab.json + merges.txt, to test that loading path."""
     bpe = json.load(open(os.path.join(out, "bpe-bytelevel", "tokenizer.json")))
     legacy = os.path.join(out, "bpe-bytelevel-legacy")
     os.makedirs(legacy, exist_ok=True)
@@ -159,7 +194,32 @@ def train_tokenizers(shared, out):
         for m in bpe["model"]["merges"]:
             f.write((m if isinstance(m, str) else " ".join(m)) + "\n")
     json.dump(dict(tokenizer_class="RobertaTokenizer", model_max_length=512, add_prefix_space=False), open(os.path.join(legacy, "tokenizer_config.json"), "w"))
-    return list(made) + ["bpe-bytelevel-legacy"]
+
+
+def unigram_precompiled(texts):
+    """A SentencePiece model (trained by `sentencepiece`, nmt_nfkc rules) converted the way `transformers`
+    converts ALBERT: Replace/NFKD/StripAccents/Lowercase and the Precompiled charsmap normalizer."""
+    import types
+    import sentencepiece as spm
+    work = tempfile.mkdtemp()
+    with open(os.path.join(work, "corpus.txt"), "w", encoding="utf-8") as f:
+        for t in texts:
+            f.write(t.replace("\n", " ") + "\n")
+    prefix = os.path.join(work, "sp")
+    spm.SentencePieceTrainer.train(input=os.path.join(work, "corpus.txt"), model_prefix=prefix, vocab_size=3000,
+                                   model_type="unigram", character_coverage=0.9995, pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
+                                   control_symbols=["[CLS]", "[SEP]"], user_defined_symbols=["[MASK]"], num_threads=1,
+                                   minloglevel=2)
+    sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
+    original = types.SimpleNamespace(vocab_file=prefix + ".model", do_lower_case=True, keep_accents=False,
+                                     convert_tokens_to_ids=sp.piece_to_id)
+    tok = AlbertConverter(original).converted()
+    shutil.rmtree(work)
+    return tok, dict(unk_token="<unk>", pad_token="<pad>", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+
+
+TRAINED = {"wordpiece-cased": wordpiece_cased, "bpe-bytelevel": bpe_bytelevel, "unigram-metaspace": unigram_metaspace,
+           "bpe-byte-fallback": bpe_byte_fallback, "bpe-word-suffix": bpe_word_suffix, "unigram-precompiled": unigram_precompiled}
 
 
 def rows(enc, with_tokens):
@@ -223,12 +283,20 @@ def main():
     ap.add_argument("--minilm", required=True)
     ap.add_argument("--shared", default="../shared")
     ap.add_argument("--out", default="Fixtures/tokenizers")
+    ap.add_argument("--train", default="all",
+                    help="comma-separated tokenizers to train anew (default all; 'none' keeps those in OUT and only "
+                         "writes the golden files again). Choices: " + ", ".join(TRAINED))
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rng = random.Random(1234)
     texts = corpus(args.shared, rng)
     print(f"{len(texts)} texts")
-    names = train_tokenizers(args.shared, args.out)
+    train = list(TRAINED) if args.train == "all" else [n for n in args.train.split(",") if n and n != "none"]
+    unknown = [n for n in train if n not in TRAINED]
+    if unknown:
+        sys.exit(f"unknown tokenizer(s) {unknown}; choices: {', '.join(TRAINED)}")
+    train_tokenizers(args.shared, args.out, train)
+    names = sorted(n for n in os.listdir(args.out) if os.path.isdir(os.path.join(args.out, n)))
     # bert-base-uncased vocabulary, from tokenizer.json and from vocab.txt alone.
     vocab_only = "/tmp/verdict-bert-vocab-only"
     shutil.rmtree(vocab_only, ignore_errors=True)

@@ -92,31 +92,6 @@ public struct NormalizedString: Sendable {
         ends = newEnds
     }
 
-    /// Rewrites whole groups of scalars at once: `body` is given the normalized scalars of a group
-    /// (as chosen by `groups`) and returns its replacement. When the replacement has as many
-    /// scalars as the group they are aligned one to one; otherwise every new scalar spans the group.
-    mutating func transformGroups(_ groups: [Range<Int>], _ body: (ArraySlice<Unicode.Scalar>) -> [Unicode.Scalar]) {
-        var newScalars: [Unicode.Scalar] = []
-        var newStarts: [Int32] = []
-        var newEnds: [Int32] = []
-        newScalars.reserveCapacity(scalars.count)
-        for g in groups {
-            let replacement = body(scalars[g])
-            if replacement.count == g.count {
-                newStarts.append(contentsOf: starts[g])
-                newEnds.append(contentsOf: ends[g])
-            } else if !g.isEmpty {
-                let s = starts[g.lowerBound], e = ends[g.upperBound - 1]
-                for _ in replacement { newStarts.append(s); newEnds.append(e) }
-            }
-            newScalars.append(contentsOf: replacement)
-        }
-        if newScalars.isEmpty, !scalars.isEmpty { anchor = starts[0] }
-        scalars = newScalars
-        starts = newStarts
-        ends = newEnds
-    }
-
     /// Replaces each of `matches` (sorted, disjoint) by `replacement`, aligned to scalar `anchors[k]`.
     mutating func replace(_ matches: [Range<Int>], with replacement: [Unicode.Scalar], alignedTo anchors: [Int]) {
         var newScalars: [Unicode.Scalar] = [], newStarts: [Int32] = [], newEnds: [Int32] = []
@@ -134,26 +109,33 @@ public struct NormalizedString: Sendable {
         scalars = newScalars; starts = newStarts; ends = newEnds
     }
 
-    /// Sorts each run of combining marks by canonical combining class (stable), keeping alignments.
-    mutating func reorderCombiningMarks() {
-        var i = 0
-        let n = scalars.count
-        while i < n {
-            guard scalars[i].value >= 0x300, scalars[i].properties.canonicalCombiningClass.rawValue != 0 else { i += 1; continue }
-            var j = i + 1
-            while j < n, scalars[j].properties.canonicalCombiningClass.rawValue != 0 { j += 1 }
-            if j - i > 1 {
-                let order = (i..<j).sorted {
-                    let a = scalars[$0].properties.canonicalCombiningClass.rawValue, b = scalars[$1].properties.canonicalCombiningClass.rawValue
-                    return a != b ? a < b : $0 < $1
-                }
-                let s = order.map { scalars[$0] }, st = order.map { starts[$0] }, en = order.map { ends[$0] }
-                scalars.replaceSubrange(i..<j, with: s)
-                starts.replaceSubrange(i..<j, with: st)
-                ends.replaceSubrange(i..<j, with: en)
+    /// Replaces the whole text by `stream`, aligning it the way `tokenizers` does: an entry with
+    /// change 0 takes the alignment of the next unused scalar, -n also skips n more, and a positive
+    /// change is an insertion aligned like the scalar before it.
+    mutating func transform(changes stream: [AlignedScalar]) {
+        var newScalars: [Unicode.Scalar] = [], newStarts: [Int32] = [], newEnds: [Int32] = []
+        newScalars.reserveCapacity(stream.count)
+        newStarts.reserveCapacity(stream.count)
+        newEnds.reserveCapacity(stream.count)
+        var next = 0  // the next scalar of `self` not yet replaced
+        for item in stream {
+            let source: Int
+            if item.change > 0 {
+                source = next - 1
+            } else {
+                source = next
+                next += 1 - item.change
             }
-            i = j
+            newScalars.append(item.scalar)
+            if source >= 0, source < scalars.count {
+                newStarts.append(starts[source]); newEnds.append(ends[source])
+            } else {
+                let edge = source < 0 ? (starts.first ?? anchor) : (ends.last ?? anchor)
+                newStarts.append(edge); newEnds.append(edge)
+            }
         }
+        if newScalars.isEmpty, !scalars.isEmpty { anchor = starts[0] }
+        scalars = newScalars; starts = newStarts; ends = newEnds
     }
 
     /// Inserts `prefix` at the start, aligned to the first scalar (as `tokenizers` does).
@@ -241,6 +223,12 @@ public struct NormalizedString: Sendable {
         if matches.isEmpty { return scalars.isEmpty ? [] : [self] }
         return split(matches: matches, behavior: behavior)
     }
+}
+
+/// A scalar produced by a normalizer with its change count (see `NormalizedString.transform(changes:)`).
+struct AlignedScalar {
+    var scalar: Unicode.Scalar
+    var change: Int
 }
 
 /// How a split treats the delimiters it finds (`tokenizers`' `SplitDelimiterBehavior`).

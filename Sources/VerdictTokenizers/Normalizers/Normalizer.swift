@@ -82,6 +82,12 @@ public struct Lowercase: Normalizer {
 }
 
 /// Unicode normalization forms NFC, NFD, NFKC and NFKD.
+///
+/// Alignments follow `tokenizers` exactly: the normalizer emits each scalar with a change count
+/// (0 takes the place of the next source scalar, 1 is inserted after the previous one, -n also
+/// swallows n more) and the counts, not the scalars' true sources, decide the offsets. Where
+/// combining marks are put in canonical order, a mark therefore takes the offset of the position
+/// it moves to, as in `tokenizers`.
 public struct UnicodeNormalizer: Normalizer {
     public enum Form: String, Sendable { case nfc = "NFC", nfd = "NFD", nfkc = "NFKC", nfkd = "NFKD" }
     public var form: Form
@@ -96,46 +102,98 @@ public struct UnicodeNormalizer: Normalizer {
         case .nfc: threshold = 0x300
         }
         guard text.scalars.contains(where: { $0.value >= threshold }) else { return }
-        decompose(&text, threshold: threshold)
-        if form == .nfc || form == .nfkc { compose(&text) }
+        var stream = decompose(text.scalars, threshold: threshold)
+        if form == .nfc || form == .nfkc { stream = Self.compose(stream) }
+        text.transform(changes: stream)
     }
 
-    /// Decomposes scalar by scalar (each piece aligned to its source), then puts combining marks in canonical order.
-    private func decompose(_ text: inout NormalizedString, threshold: UInt32) {
+    /// Decomposes scalar by scalar, then stably sorts every run of combining marks by class.
+    private func decompose(_ scalars: [Unicode.Scalar], threshold: UInt32) -> [AlignedScalar] {
         let compatibility = form == .nfkd || form == .nfkc
-        text.transform { c, out in
-            if c.value < threshold {
-                out.append(c)
-            } else if !compatibility, !UnicodeClasses.contains(UnicodeTables.nfdChanges, c) {
-                // `tokenizers`' tables predate Swift's: newer decompositions must not apply.
-                out.append(c)
-            } else {
-                let s = String(c)
-                out.append(contentsOf: (compatibility ? s.decomposedStringWithCompatibilityMapping : s.decomposedStringWithCanonicalMapping).unicodeScalars)
+        var out: [AlignedScalar] = []
+        out.reserveCapacity(scalars.count)
+        var runStart = 0  // first entry not yet in canonical order
+        func push(_ c: Unicode.Scalar, first: Bool) {
+            if Self.combiningClass(c) == 0 {
+                Self.sortMarks(&out, from: runStart)
+                runStart = out.count
             }
+            out.append(AlignedScalar(scalar: c, change: first ? 0 : 1))
         }
-        text.reorderCombiningMarks()
-    }
-
-    /// Canonical composition of decomposed text; a composite keeps its starter's alignment.
-    private func compose(_ text: inout NormalizedString) {
-        var scalars: [Unicode.Scalar] = [], starts: [Int32] = [], ends: [Int32] = []
-        scalars.reserveCapacity(text.count)
-        var starter = -1
-        var lastClass: UInt8 = 0
-        for i in 0..<text.count {
-            let c = text.scalars[i]
-            let ccc = c.value < 0x300 ? 0 : c.properties.canonicalCombiningClass.rawValue
-            let adjacent = starter >= 0 && starter == scalars.count - 1
-            if starter >= 0, c.value >= 0x300, adjacent || (lastClass != 0 && lastClass < ccc),
-               let composite = Self.composite(scalars[starter], c) {
-                scalars[starter] = composite
+        for c in scalars {
+            // `tokenizers`' tables predate Swift's: newer canonical decompositions must not apply.
+            if c.value < threshold || (!compatibility && !UnicodeClasses.contains(UnicodeTables.nfdChanges, c)) {
+                push(c, first: true)
                 continue
             }
-            if ccc == 0 { starter = scalars.count; lastClass = 0 } else { lastClass = ccc }
-            scalars.append(c); starts.append(text.starts[i]); ends.append(text.ends[i])
+            let s = String(c)
+            let pieces = compatibility ? s.decomposedStringWithCompatibilityMapping : s.decomposedStringWithCanonicalMapping
+            var first = true
+            for d in pieces.unicodeScalars { push(d, first: first); first = false }
         }
-        text = NormalizedString(scalars: scalars, starts: starts, ends: ends, anchor: text.anchor)
+        Self.sortMarks(&out, from: runStart)
+        return out
+    }
+
+    /// Stable sort of `stream[from...]` by canonical combining class.
+    private static func sortMarks(_ stream: inout [AlignedScalar], from start: Int) {
+        guard stream.count - start > 1 else { return }
+        var i = start + 1
+        while i < stream.count {  // insertion sort: runs are short, and it is stable
+            var j = i
+            let item = stream[j], cls = combiningClass(item.scalar)
+            while j > start, combiningClass(stream[j - 1].scalar) > cls {
+                stream[j] = stream[j - 1]
+                j -= 1
+            }
+            stream[j] = item
+            i += 1
+        }
+    }
+
+    /// Canonical composition (UAX #15, D117). A composite carries `starter + mark - 1` changes.
+    private static func compose(_ input: [AlignedScalar]) -> [AlignedScalar] {
+        var out: [AlignedScalar] = []
+        out.reserveCapacity(input.count)
+        var starter: AlignedScalar? = nil
+        var blocked: [AlignedScalar] = []  // marks after the starter that did not combine with it
+        var lastClass: UInt8? = nil  // class of the last of `blocked`
+        for item in input {
+            let cls = combiningClass(item.scalar)
+            guard let k = starter else {
+                if cls == 0 { starter = item } else { out.append(item) }
+                continue
+            }
+            if let last = lastClass, last >= cls {
+                if cls == 0 {
+                    out.append(k)
+                    out.append(contentsOf: blocked)
+                    blocked.removeAll(keepingCapacity: true)
+                    lastClass = nil
+                    starter = item
+                } else {
+                    blocked.append(item)
+                    lastClass = cls
+                }
+                continue
+            }
+            if item.scalar.value >= 0x300, let composite = composite(k.scalar, item.scalar) {
+                starter = AlignedScalar(scalar: composite, change: k.change + item.change - 1)
+            } else if cls == 0 {
+                out.append(k)
+                starter = item
+            } else {
+                blocked.append(item)
+                lastClass = cls
+            }
+        }
+        if let k = starter { out.append(k) }
+        out.append(contentsOf: blocked)
+        return out
+    }
+
+    private static func combiningClass(_ c: Unicode.Scalar) -> UInt8 {
+        c.value < 0x300 ? 0 : c.properties.canonicalCombiningClass.rawValue
     }
 
     /// The primary composite of two scalars, if Unicode defines one.

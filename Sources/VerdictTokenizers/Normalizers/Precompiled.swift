@@ -47,44 +47,52 @@ public struct PrecompiledNormalizer: Normalizer {
         return results
     }
 
-    /// The replacement for exactly `bytes`, if the rules have one.
+    /// The replacement the rules give `bytes`: like `tokenizers`, the first (shortest) rule whose key
+    /// is a prefix of `bytes` replaces all of them. An empty replacement deletes.
     private func transform(_ bytes: [UInt8]) -> [Unicode.Scalar]? {
-        let results = commonPrefixSearch(bytes)
-        guard let match = results.first(where: { $0.length == bytes.count }),
-              match.value < normalized.count else { return nil }
+        guard let match = commonPrefixSearch(bytes).first, match.value <= normalized.count else { return nil }
         var end = match.value
         while end < normalized.count, normalized[end] != 0 { end += 1 }
         return Array(String(decoding: normalized[match.value..<end], as: UTF8.self).unicodeScalars)
     }
 
+    /// A grapheme cluster under 6 UTF-8 bytes is replaced as a whole when the rules match it;
+    /// otherwise each scalar is replaced on its own (`tokenizers`' and SentencePiece's order).
     public func normalize(_ text: inout NormalizedString) {
-        var groups: [Range<Int>] = []
-        var pos = 0
-        for ch in text.scalars.string {
-            let n = ch.unicodeScalars.count
-            groups.append(pos..<(pos + n))
-            pos += n
-        }
-        // A grapheme either maps as a whole, or scalar by scalar.
-        var refined: [Range<Int>] = []
-        var replacements: [[Unicode.Scalar]] = []
-        for g in groups {
-            let scalars = Array(text.scalars[g])
-            let bytes = Array(scalars.string.utf8)
+        var stream: [AlignedScalar] = []
+        stream.reserveCapacity(text.count)
+        var modified = false
+        var position = 0
+        for grapheme in text.scalars.string {
+            let range = position..<(position + grapheme.unicodeScalars.count)
+            position = range.upperBound
+            let bytes = Array(String(grapheme).utf8)
             if bytes.count < 6, let whole = transform(bytes) {
-                refined.append(g); replacements.append(whole)
+                Self.replace(&stream, count: range.count, with: whole)
+                modified = true
                 continue
             }
-            for i in g {
-                refined.append(i..<(i + 1))
-                let c = text.scalars[i]
-                replacements.append(transform(Array(String(c).utf8)) ?? [c])
+            for c in text.scalars[range] {
+                if let replacement = transform(Array(String(c).utf8)) {
+                    Self.replace(&stream, count: 1, with: replacement)
+                    modified = true
+                } else {
+                    stream.append(AlignedScalar(scalar: c, change: 0))
+                }
             }
         }
-        var k = 0
-        text.transformGroups(refined) { _ in
-            defer { k += 1 }
-            return replacements[k]
+        if modified { text.transform(changes: stream) }
+    }
+
+    /// Appends `replacement` for `count` source scalars with `tokenizers`' change counts: extra
+    /// scalars are insertions at the end; fewer are charged to the last scalar appended so far.
+    private static func replace(_ stream: inout [AlignedScalar], count: Int, with replacement: [Unicode.Scalar]) {
+        let difference = replacement.count - count
+        stream.append(contentsOf: replacement.map { AlignedScalar(scalar: $0, change: 0) })
+        if difference > 0 {
+            for i in (stream.count - difference)..<stream.count { stream[i].change = 1 }
+        } else if difference < 0, !stream.isEmpty {
+            stream[stream.count - 1].change += difference
         }
     }
 }
