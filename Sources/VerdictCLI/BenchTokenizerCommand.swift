@@ -23,9 +23,15 @@ struct BenchTokenizerCommand: ParsableCommand {
     var repeats = 5
 
     func run() throws {
-        let t0 = DispatchTime.now()
-        let tokenizer = try AutoTokenizer.from(folder: URL(fileURLWithPath: model))
-        let loadMs = Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6
+        // The first load in a process also pays one-time set-up; both it and the best are reported.
+        var loadTimes: [Double] = []
+        var loaded: Tokenizer?
+        for _ in 0..<max(1, repeats) {
+            let t0 = DispatchTime.now()
+            loaded = try AutoTokenizer.from(folder: URL(fileURLWithPath: model))
+            loadTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6)
+        }
+        guard let tokenizer = loaded else { return }
         let texts = try TSVTexts.read(path: input, column: column)
         var best = Double.infinity
         var tokens = 0
@@ -37,7 +43,7 @@ struct BenchTokenizerCommand: ParsableCommand {
             tokens = encodings.reduce(0) { $0 + $1.count }
         }
         let report: [String: Any] = [
-            "texts": texts.count, "tokens": tokens, "load_ms": loadMs, "seconds": best,
+            "texts": texts.count, "tokens": tokens, "load_ms": loadTimes.min() ?? 0, "first_load_ms": loadTimes[0], "seconds": best,
             "texts_per_s": Double(texts.count) / best, "tokens_per_s": Double(tokens) / best,
             "threads": ProcessInfo.processInfo.activeProcessorCount,
         ]

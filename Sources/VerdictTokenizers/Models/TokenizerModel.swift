@@ -61,26 +61,72 @@ struct Vocabulary: Sendable {
 }
 
 /// A prefix tree over Unicode scalars, for longest-match and all-prefix lookups.
+///
+/// Edges live in one open-addressing hash table keyed by (node, scalar), with a multiplicative
+/// hash: loading a 30k-token vocabulary and the per-scalar lookups of tokenization both avoid
+/// the cost of `Dictionary`'s seeded hashing.
 struct ScalarTrie: Sendable {
-    private var children: [UInt64: Int32] = [:]
+    private static let empty = UInt64.max
+    /// An edge: (node << 21 | scalar) and the node it leads to; key and target share a cache line.
+    private struct Slot { var key: UInt64; var target: Int32 }
+    private var slots: [Slot]
+    private var shift: UInt64
+    private var edges = 0
     private(set) var values: [Int32] = [-1]
+
+    /// An empty trie with room for about `expectedEdges` edges before it grows.
+    init(expectedEdges: Int = 0) {
+        var bits: UInt64 = 4
+        while (1 << bits) < expectedEdges * 2 { bits += 1 }
+        slots = [Slot](repeating: Slot(key: Self.empty, target: 0), count: 1 << bits)
+        shift = 64 - bits
+    }
+
+    @inline(__always) private static func key(_ node: Int32, _ c: Unicode.Scalar) -> UInt64 { UInt64(node) << 21 | UInt64(c.value) }
+
+    @inline(__always) private func slot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) }
 
     mutating func insert<S: Sequence>(_ key: S, value: Int) where S.Element == Unicode.Scalar {
         var node: Int32 = 0
         for c in key {
-            let k = UInt64(node) << 21 | UInt64(c.value)
-            if let next = children[k] { node = next } else {
-                let next = Int32(values.count)
-                values.append(-1)
-                children[k] = next
-                node = next
-            }
+            if let next = child(node, c) { node = next; continue }
+            let next = Int32(values.count)
+            values.append(-1)
+            addEdge(Self.key(node, c), to: next)
+            node = next
         }
         values[Int(node)] = Int32(value)
     }
 
+    private mutating func addEdge(_ key: UInt64, to target: Int32) {
+        if (edges + 1) * 2 > slots.count { grow() }
+        let mask = slots.count - 1
+        var i = slot(key)
+        while slots[i].key != Self.empty { i = (i + 1) & mask }
+        slots[i] = Slot(key: key, target: target)
+        edges += 1
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = [Slot](repeating: Slot(key: Self.empty, target: 0), count: old.count * 2)
+        shift -= 1
+        edges = 0
+        for s in old where s.key != Self.empty { addEdge(s.key, to: s.target) }
+    }
+
     @inline(__always)
-    func child(_ node: Int32, _ c: Unicode.Scalar) -> Int32? { children[UInt64(node) << 21 | UInt64(c.value)] }
+    func child(_ node: Int32, _ c: Unicode.Scalar) -> Int32? {
+        let k = Self.key(node, c)
+        let mask = slots.count - 1
+        var i = slot(k)
+        while true {
+            let stored = slots[i]
+            if stored.key == k { return stored.target }
+            if stored.key == Self.empty { return nil }
+            i = (i + 1) & mask
+        }
+    }
 
     /// The longest key that is a prefix of `s[start...]`: its end index and value.
     func longestPrefix(_ s: ArraySlice<Unicode.Scalar>, from start: Int) -> (end: Int, value: Int)? {

@@ -17,7 +17,8 @@ public struct WordPiece: TokenizerModel {
         self.maxInputCharsPerWord = maxInputCharsPerWord
         guard let unk = self.vocab.id(unkToken) else { throw TokenizerError.missingToken(unkToken, role: "WordPiece unknown") }
         unkId = unk
-        var initial = ScalarTrie(), continuation = ScalarTrie()
+        let scalarCount = vocab.reduce(0) { $0 + $1.0.unicodeScalars.count }
+        var initial = ScalarTrie(expectedEdges: scalarCount / 2), continuation = ScalarTrie(expectedEdges: scalarCount / 4)
         let prefix = Array(continuingSubwordPrefix.unicodeScalars)
         for (token, id) in vocab {
             let scalars = Array(token.unicodeScalars)
