@@ -7,13 +7,15 @@ let settings: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
     name: "Verdict",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .library(name: "Verdict", targets: ["Verdict"]),
         .executable(name: "verdict", targets: ["VerdictCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .target(name: "VerdictJSON", swiftSettings: settings),
@@ -27,10 +29,16 @@ let package = Package(
         .target(name: "VerdictMetrics", swiftSettings: settings),
         .target(name: "VerdictTraining", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers", "VerdictJSON", "VerdictProgress"], swiftSettings: settings),
         .target(name: "VerdictPipelines", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
+        .target(
+            name: "VerdictServer",
+            dependencies: ["VerdictPipelines", "VerdictTokenizers", "VerdictJSON", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: settings
+        ),
         .target(name: "Verdict", dependencies: ["VerdictPipelines", "VerdictTokenizers", "VerdictTensor", "VerdictHub", "VerdictModels", "VerdictTraining", "VerdictDatasets", "VerdictMetrics", "VerdictProgress"], swiftSettings: settings),
         .executableTarget(
             name: "VerdictCLI",
-            dependencies: ["Verdict", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Verdict", "VerdictServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: settings
         ),
         .testTarget(name: "VerdictTensorTests", dependencies: ["VerdictTensor"], swiftSettings: settings),
@@ -41,6 +49,7 @@ let package = Package(
         .testTarget(name: "VerdictPipelinesTests", dependencies: ["VerdictPipelines", "VerdictModels", "VerdictHub", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTrainingTests", dependencies: ["VerdictTraining", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTokenizersTests", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
+        .testTarget(name: "VerdictServerTests", dependencies: ["VerdictServer", "VerdictPipelines", "VerdictJSON"], swiftSettings: settings),
         .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI"], swiftSettings: settings),
     ]
 )

@@ -49,10 +49,23 @@ public final class TextClassificationPipeline: @unchecked Sendable {
 
     /// The logits of `texts` (and optional second segments), `[count, numLabels]`, in input order.
     public func logits(_ texts: [String], pairs: [String]? = nil, batchSize: Int = 32) throws -> Tensor {
-        let options = TokenizationOptions(truncation: .longestFirst, maxLength: maxLength)
-        let encodings = try tokenizer.encodeBatch(texts, pairs: pairs, options: options)
+        try logits(encodings: encode(texts, pairs: pairs), batchSize: batchSize)
+    }
+
+    /// Tokenizes `texts` (and optional second segments) as the model expects them: special tokens
+    /// added and, with `truncate`, cut to `maxLength` (longest first). Without it, longer inputs
+    /// come back whole; `logits(encodings:)` truncates nothing, so check `ids.count` first.
+    public func encode(_ texts: [String], pairs: [String]? = nil, truncate: Bool = true) throws -> [Encoding] {
+        var options = TokenizationOptions()
+        if truncate { options = TokenizationOptions(truncation: .longestFirst, maxLength: maxLength) }
+        return try tokenizer.encodeBatch(texts, pairs: pairs, options: options)
+    }
+
+    /// The logits of already tokenized inputs, `[count, numLabels]`, in input order. Each encoding
+    /// must fit the model (`ids.count <= maxLength`).
+    public func logits(encodings: [Encoding], batchSize: Int = 32) -> Tensor {
         let labels = model.config.numLabels
-        var out = Tensor(shape: [texts.count, labels])
+        var out = Tensor(shape: [encodings.count, labels])
         // Similar lengths together keep batches uniform; packing means no padding is computed anyway.
         let order = encodings.indices.sorted { encodings[$0].ids.count < encodings[$1].ids.count }
         for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
@@ -84,7 +97,8 @@ public final class TextClassificationPipeline: @unchecked Sendable {
         return .softmax
     }
 
-    func scores(_ logits: [Float], functionToApply: ScoreFunction, topK: TopK) -> [LabelScore] {
+    /// One input's logits as labelled scores, best first.
+    public func scores(_ logits: [Float], functionToApply: ScoreFunction, topK: TopK) -> [LabelScore] {
         let function = functionToApply == .automatic ? defaultFunction : functionToApply
         let values: [Float]
         switch function {

@@ -1,0 +1,42 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+
+/// `verdict serve` as a user runs it: starts, answers over HTTP, stops cleanly on SIGTERM.
+final class ServeCommandTests: XCTestCase {
+    func testServeAnswersAndStopsOnSIGTERM() async throws {
+        let model = CLI.root.appendingPathComponent("Fixtures/models/tiny-bert-safetensors-fp32").path
+        let process = try CLI.process(["serve", "--model", model, "--port", "0"])
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // First line: "Serving MODEL on http://127.0.0.1:PORT".
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        let address = try XCTUnwrap(text.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }, text)
+        XCTAssertTrue(text.hasPrefix("Serving \(model) on http://127.0.0.1:"), text)
+
+        var request = URLRequest(url: try XCTUnwrap(URL(string: address + "/predict")))
+        request.httpMethod = "POST"
+        request.httpBody = Data(#"{"inputs": "what a lovely day"}"#.utf8)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        XCTAssertEqual((response as? HTTPURLResponse)?.statusCode, 200)
+        let scores = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        XCTAssertEqual(Set(scores.compactMap { $0["label"] as? String }), ["negative", "neutral", "positive"])
+        XCTAssertEqual(scores.reduce(0) { $0 + ($1["score"] as? Double ?? 0) }, 1, accuracy: 1e-5)
+
+        process.terminate()  // SIGTERM: graceful shutdown
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 0)
+    }
+}
