@@ -138,24 +138,19 @@ public final class ClassificationServer: Sendable {
 
     /// Tokenizes inputs and checks each fits the model.
     private func encode(_ inputs: [PredictInput], truncate: Bool) throws -> [Encoding] {
-        var encodings: [Encoding] = []
-        encodings.reserveCapacity(inputs.count)
-        // Singles and pairs go to the tokenizer separately; results keep input order.
-        let singles = inputs.indices.filter { inputs[$0].pair == nil }
-        let pairs = inputs.indices.filter { inputs[$0].pair != nil }
+        // Singles and pairs go to the tokenizer as two batches; results keep input order.
         var byIndex = [Encoding?](repeating: nil, count: inputs.count)
-        for (group, isPair) in [(singles, false), (pairs, true)] where !group.isEmpty {
-            let texts = group.map { inputs[$0].text }
+        for isPair in [false, true] {
+            let group = inputs.indices.filter { (inputs[$0].pair != nil) == isPair }
+            if group.isEmpty { continue }
             let seconds = isPair ? group.map { inputs[$0].pair ?? "" } : nil
-            for (i, e) in zip(group, try pipeline.encode(texts, pairs: seconds, truncate: truncate)) { byIndex[i] = e }
+            let encoded = try pipeline.encode(group.map { inputs[$0].text }, pairs: seconds, truncate: truncate)
+            for (i, e) in zip(group, encoded) { byIndex[i] = e }
         }
-        for (i, e) in byIndex.enumerated() {
-            guard let e else { continue }
-            if e.ids.count > pipeline.maxLength {
-                throw ServerError.tooLarge(
-                    "Input validation error: `inputs` must have less than \(pipeline.maxLength) tokens. Given: \(e.ids.count) (input \(i)); send \"truncate\": true to cut it")
-            }
-            encodings.append(e)
+        let encodings = byIndex.compactMap { $0 }
+        if let i = encodings.firstIndex(where: { $0.ids.count > pipeline.maxLength }) {
+            throw ServerError.tooLarge(
+                "Input validation error: `inputs` must have at most \(pipeline.maxLength) tokens. Given: \(encodings[i].ids.count) (input \(i)); send \"truncate\": true to cut it")
         }
         return encodings
     }

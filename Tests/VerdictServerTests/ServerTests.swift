@@ -131,7 +131,7 @@ final class ServerTests: XCTestCase {
             try await expectError("{\"inputs\": \"a\", \"truncate\": \"yes\"}", 422, "validation", containing: "$.truncate")
             try await expectError("{\"inputs\": [[\"a\"], [\"b\"], [\"c\"]]}", 413, "validation", containing: "batch size 3")
             let long = String(repeating: "word ", count: 100)
-            try await expectError(Self.json(["inputs": long]), 413, "validation", containing: "less than 64 tokens")
+            try await expectError(Self.json(["inputs": long]), 413, "validation", containing: "at most 64 tokens")
             try await expectError(Self.json(["inputs": String(repeating: "x", count: 5000)]), 413, "validation", containing: "larger than 4096")
             // The same long text is accepted when truncation is asked for.
             let truncated = try await call(base, "/predict", body: Self.json(["inputs": long, "truncate": true]))
