@@ -25,7 +25,7 @@ struct EvaluateCommand: ParsableCommand {
             let logits = try classifier.logits(dataset.texts, batchSize: batchSize)
             let seconds = Date().timeIntervalSince(start)
             let c = names.count
-            let predicted = EvaluationReport.argmaxAndConfidence(logits.scalars, classes: c).predicted
+            let (predicted, confidence) = EvaluationReport.argmaxAndConfidence(logits.scalars, classes: c)
             let labels = Array(0..<c)
             let accuracy = ClassificationMetrics.accuracy(dataset.labels, predicted)
             let macro = ClassificationMetrics.score(dataset.labels, predicted, average: .macro, labels: labels)
@@ -40,7 +40,7 @@ struct EvaluateCommand: ParsableCommand {
             }
             if let report {
                 let page = EvaluationReport(title: "verdict evaluate: \(data)", labelNames: names, texts: dataset.texts,
-                                            yTrue: dataset.labels, logits: logits.scalars).html()
+                                            yTrue: dataset.labels, yPred: predicted, confidence: confidence).html()
                 try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
                 try Data(page.utf8).write(to: URL(fileURLWithPath: report).appendingPathComponent("report.html"), options: .atomic)
             }
