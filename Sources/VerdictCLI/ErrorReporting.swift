@@ -3,9 +3,9 @@ import Foundation
 
 /// Runs a command body; library errors are printed to stderr as one line (no stack trace) and
 /// the process exits non-zero. Argument errors keep argument-parser's usage output.
-func reportingErrors(_ body: () throws -> Void) throws {
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
-        try body()
+        return try body()
     } catch let e as ValidationError {
         throw e
     } catch let e as ExitCode {

@@ -27,13 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
         settings.maxQueuedInputs = maxQueuedInputs
         settings.maxRequestBytes = maxRequestBytes
         settings.autoTruncate = autoTruncate
-        let classifier: TextClassificationPipeline
-        do {
+        let classifier = try reportingErrors { () -> TextClassificationPipeline in
             settings.modelID = try model ?? DefaultModel.path()
-            classifier = try pipeline(.textClassification, model: settings.modelID)
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
+            return try pipeline(.textClassification, model: settings.modelID)
         }
         let server = ClassificationServer(pipeline: classifier, configuration: settings)
         let (host, modelID) = (self.host, settings.modelID)
