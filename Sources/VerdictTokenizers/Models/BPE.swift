@@ -130,7 +130,7 @@ public struct Unigram: TokenizerModel {
         scores = vocab.map { $0.1 }
         self.unkId = unkId
         self.byteFallback = byteFallback
-        var t = ScalarTrie(expectedEdges: vocab.reduce(0) { $0 + $1.0.unicodeScalars.count } / 2)
+        var t = ScalarTrie(expectedEdges: 4 * vocab.count)  // about two edges per piece, room for twice that; grows if needed
         for (i, (piece, _)) in vocab.enumerated() { t.insert(piece.unicodeScalars, value: i) }
         trie = t
         unkScore = (scores.min() ?? 0) - Self.unknownPenalty

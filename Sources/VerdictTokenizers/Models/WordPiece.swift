@@ -17,8 +17,9 @@ public struct WordPiece: TokenizerModel {
         self.maxInputCharsPerWord = maxInputCharsPerWord
         guard let unk = self.vocab.id(unkToken) else { throw TokenizerError.missingToken(unkToken, role: "WordPiece unknown") }
         unkId = unk
-        let scalarCount = vocab.reduce(0) { $0 + $1.0.unicodeScalars.count }
-        var initial = ScalarTrie(expectedEdges: scalarCount / 2), continuation = ScalarTrie(expectedEdges: scalarCount / 4)
+        // About two edges per token (bert-base-uncased: 64,582 for 30,522); room for twice that keeps
+        // probes short. The table grows if needed.
+        var initial = ScalarTrie(expectedEdges: 4 * vocab.count), continuation = ScalarTrie(expectedEdges: vocab.count)
         let prefix = Array(continuingSubwordPrefix.unicodeScalars)
         for (token, id) in vocab {
             let scalars = Array(token.unicodeScalars)
