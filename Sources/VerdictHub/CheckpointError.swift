@@ -17,7 +17,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case noWeights(folder: String)
     /// A tensor the model needs is absent or has the wrong shape.
     case tensorMismatch(name: String, reason: String)
-    /// The model type is not one Verdict implements.
+    /// The model (its `model_type`, or a combination of options) is not one Verdict implements.
     case unsupportedModel(String)
 
     public var description: String {
@@ -28,7 +28,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .invalidConfig(file, path, expected): return "\(file): \(path): expected \(expected)"
         case let .noWeights(folder): return "\(folder) holds no model.safetensors, model.safetensors.index.json or pytorch_model.bin"
         case let .tensorMismatch(name, reason): return "tensor \(name): \(reason)"
-        case let .unsupportedModel(type): return "model_type \"\(type)\" is not supported (supported: bert, distilbert)"
+        case let .unsupportedModel(what): return "not supported: \(what)"
         }
     }
 }

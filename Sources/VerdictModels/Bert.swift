@@ -13,37 +13,50 @@ import VerdictTensor
 ///     encoder.layer.<i>.intermediate.dense.{weight,bias}
 ///     encoder.layer.<i>.output.{dense,LayerNorm}.{weight,bias}
 ///     pooler.dense.{weight,bias}
+///
+/// Head (`BertForSequenceClassification`): pooler → Dropout → `classifier`.
 public struct BertModel: EncoderModel {
     public let config: ModelConfig
     public let prefix = "bert."
-    public var hasPooler: Bool { true }
-    let embeddings: Embeddings
-    let layers: [EncoderLayer]
+    public let stack: EncoderStack
+    public var pooler: String? { prefix + "pooler.dense" }
+    public var classifierArchitecture: String { "BertForSequenceClassification" }
 
     public init(config: ModelConfig) {
         self.config = config
-        let e = prefix + "embeddings."
-        embeddings = Embeddings(word: e + "word_embeddings.weight", position: e + "position_embeddings.weight",
-                                tokenType: e + "token_type_embeddings.weight", norm: e + "LayerNorm",
-                                eps: config.layerNormEps, dropout: config.hiddenDropoutProb)
-        layers = (0..<config.numHiddenLayers).map { [prefix] i in
-            EncoderLayer(names: .bert("\(prefix)encoder.layer.\(i)."), heads: config.numAttentionHeads, activation: config.hiddenAct,
-                         eps: config.layerNormEps, hiddenDropout: config.hiddenDropoutProb, attentionDropout: config.attentionProbsDropoutProb)
-        }
+        stack = EncoderStack(embeddings: .bert(prefix + "embeddings.", config), layers: (0..<config.numHiddenLayers).map { [prefix] i in
+            EncoderLayer(bertStyle: .bert("\(prefix)encoder.layer.\(i)."), config)
+        })
     }
 
     public var parameterShapes: [(String, [Int])] {
         let h = config.hiddenSize
-        return embeddings.shapes(vocab: config.vocabSize, positions: config.maxPositionEmbeddings, types: config.typeVocabSize, hidden: h)
-            + layers.flatMap { $0.names.shapes(hidden: h, intermediate: config.intermediateSize) }
-            + [(poolerName + ".weight", [h, h]), (poolerName + ".bias", [h])]
+        return stack.embeddings.shapes(vocab: config.vocabSize, positions: config.maxPositionEmbeddings, types: config.typeVocabSize, width: h, hidden: h)
+            + stack.layerShapes(hidden: h, intermediate: config.intermediateSize)
+            + [(prefix + "pooler.dense.weight", [h, h]), (prefix + "pooler.dense.bias", [h])]
     }
 
-    public func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?) {
-        runEncoder(batch, embeddings: embeddings, layers: layers, p, rng: &rng, keepCache: keepCache)
+    public func classificationHead(labels: Int) -> ClassificationHead {
+        .pooler(prefix + "pooler.dense", hidden: config.hiddenSize, labels: labels, dropout: config.classifierDropout)
     }
+}
 
-    public func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
-        backpropEncoder(dHidden, cache: cache, batch: batch, embeddings: embeddings, layers: layers, p, grads: &grads)
+extension Embeddings {
+    /// BERT's embeddings under `prefix` (`bert.embeddings.`): word, position, token type, LayerNorm.
+    static func bert(_ prefix: String, _ config: ModelConfig, positionIds: PositionIds = .fromZero) -> Embeddings {
+        Embeddings(word: prefix + "word_embeddings.weight", position: prefix + "position_embeddings.weight", positionIds: positionIds,
+                   tokenType: config.typeVocabSize > 0 ? prefix + "token_type_embeddings.weight" : nil,
+                   norm: prefix + "LayerNorm", eps: config.layerNormEps, dropout: config.hiddenDropoutProb)
+    }
+}
+
+extension EncoderLayer {
+    /// A post-norm layer with BERT's choices (separate q/k/v with biases, dense MLP,
+    /// `hidden_act`, `layer_norm_eps`, BERT's dropout names).
+    init(bertStyle names: EncoderLayerNames, _ config: ModelConfig, relativeBias: RelativePositionBias? = nil) {
+        self.init(names: names, attention: AttentionOptions(heads: config.numAttentionHeads, headDim: config.hiddenSize / config.numAttentionHeads,
+                                                            relativeBias: relativeBias),
+                  activation: config.hiddenAct, eps: config.layerNormEps,
+                  hiddenDropout: config.hiddenDropoutProb, attentionDropout: config.attentionProbsDropoutProb)
     }
 }

@@ -12,36 +12,33 @@ import VerdictTensor
 ///     transformer.layer.<i>.sa_layer_norm.{weight,bias}
 ///     transformer.layer.<i>.ffn.{lin1,lin2}.{weight,bias}
 ///     transformer.layer.<i>.output_layer_norm.{weight,bias}
+///
+/// Head (`DistilBertForSequenceClassification`): `[CLS]` → `pre_classifier` → ReLU → Dropout → `classifier`.
 public struct DistilBertModel: EncoderModel {
     public let config: ModelConfig
     public let prefix = "distilbert."
-    let embeddings: Embeddings
-    let layers: [EncoderLayer]
+    public let stack: EncoderStack
+    public var classifierArchitecture: String { "DistilBertForSequenceClassification" }
 
     public init(config: ModelConfig) {
         self.config = config
-        let e = prefix + "embeddings."
-        embeddings = Embeddings(word: e + "word_embeddings.weight", position: e + "position_embeddings.weight", tokenType: nil,
-                                norm: e + "LayerNorm", eps: config.layerNormEps, dropout: config.hiddenDropoutProb)
-        layers = (0..<config.numHiddenLayers).map { [prefix] i in
-            EncoderLayer(names: .distilBert("\(prefix)transformer.layer.\(i)."), heads: config.numAttentionHeads, activation: config.hiddenAct,
-                         eps: config.layerNormEps, hiddenDropout: config.hiddenDropoutProb, attentionDropout: config.attentionProbsDropoutProb)
-        }
+        stack = EncoderStack(embeddings: .bert(prefix + "embeddings.", config), layers: (0..<config.numHiddenLayers).map { [prefix] i in
+            EncoderLayer(bertStyle: .distilBert("\(prefix)transformer.layer.\(i)."), config)
+        })
     }
 
     public var parameterShapes: [(String, [Int])] {
-        embeddings.shapes(vocab: config.vocabSize, positions: config.maxPositionEmbeddings, types: 0, hidden: config.hiddenSize)
-            + layers.flatMap { $0.names.shapes(hidden: config.hiddenSize, intermediate: config.intermediateSize) }
+        let h = config.hiddenSize
+        return stack.embeddings.shapes(vocab: config.vocabSize, positions: config.maxPositionEmbeddings, types: 0, width: h, hidden: h)
+            + stack.layerShapes(hidden: h, intermediate: config.intermediateSize)
     }
 
     /// Sinusoidal position embeddings are constants (stored in checkpoints, never trained).
-    public var buffers: Set<String> { config.sinusoidalPositionEmbeddings ? [embeddings.position] : [] }
+    public var buffers: Set<String> { config.sinusoidalPositionEmbeddings ? [prefix + "embeddings.position_embeddings.weight"] : [] }
 
-    public func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?) {
-        runEncoder(batch, embeddings: embeddings, layers: layers, p, rng: &rng, keepCache: keepCache)
-    }
-
-    public func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
-        backpropEncoder(dHidden, cache: cache, batch: batch, embeddings: embeddings, layers: layers, p, grads: &grads)
+    public func classificationHead(labels: Int) -> ClassificationHead {
+        let h = config.hiddenSize
+        return ClassificationHead(pooling: .first, steps: ClassificationHead.mlp(hidden: "pre_classifier", out: "classifier", inputs: h, width: h,
+                                                                                 labels: labels, dropout: config.classifierDropout))
     }
 }

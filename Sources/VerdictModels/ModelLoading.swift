@@ -26,12 +26,17 @@ public struct LoadReport: Sendable {
 
 /// Creates an encoder for a config's `model_type`.
 public func makeEncoder(_ config: ModelConfig) throws -> any EncoderModel {
-    switch config.modelType {
-    case "bert": return BertModel(config: config)
-    case "distilbert": return DistilBertModel(config: config)
-    default: throw CheckpointError.unsupportedModel(config.modelType)
+    guard let family = encoderFamilies[config.modelType] else {
+        throw CheckpointError.unsupportedModel("model_type \"\(config.modelType)\" (supported: \(encoderFamilies.keys.sorted().joined(separator: ", ")))")
     }
+    return try family(config)
 }
+
+/// Every encoder family by `model_type`.
+let encoderFamilies: [String: @Sendable (ModelConfig) throws -> any EncoderModel] = [
+    "bert": { BertModel(config: $0) },
+    "distilbert": { DistilBertModel(config: $0) },
+]
 
 enum ParameterLoader {
     /// Fresh parameters as `transformers` initialises them: normal(0, 0.02) weights and

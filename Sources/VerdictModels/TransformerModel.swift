@@ -6,7 +6,7 @@ import VerdictTensor
 public struct EncoderOutput: Sendable {
     /// `[tokens, hidden]`, packed; `Pooling.padded` gives `[batch, length, hidden]`.
     public var lastHiddenState: Tensor
-    /// `[batch, hidden]` (BERT only).
+    /// `[batch, hidden]` (models with a pooler: BERT, ALBERT).
     public var poolerOutput: Tensor?
     /// Sequence boundaries within `lastHiddenState`.
     public var offsets: [Int]
@@ -29,10 +29,8 @@ public final class TransformerModel: @unchecked Sendable {
         var rng: SplitMix64? = nil
         let (hidden, _) = encoder.forward(batch, parameters, rng: &rng, keepCache: false)
         var pooled: Tensor? = nil
-        if encoder.hasPooler {
-            var p = parameters.linear(Pooling.first(hidden, offsets: batch.offsets), encoder.poolerName)
-            for i in 0..<p.count { p.scalars[i] = tanh(p.scalars[i]) }
-            pooled = p
+        if let pooler = encoder.pooler {
+            pooled = Ops.activate(parameters.linear(Pooling.first(hidden, offsets: batch.offsets), pooler), .tanh)
         }
         return EncoderOutput(lastHiddenState: hidden, poolerOutput: pooled, offsets: batch.offsets)
     }

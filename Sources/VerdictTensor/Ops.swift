@@ -1,3 +1,4 @@
+import Foundation
 import CVerdictKernels
 
 /// The activation functions of BERT-family configs (`hidden_act` / `activation`).
@@ -7,6 +8,9 @@ public enum Activation: String, Sendable {
     /// GELU with the tanh approximation (`"gelu_new"`, `"gelu_pytorch_tanh"`).
     case geluTanh = "gelu_new"
     case relu
+    case tanh
+    /// `x · sigmoid(x)` (`"silu"`, `"swish"`).
+    case silu
 
     /// Parses a `transformers` activation name.
     public init?(configName: String) {
@@ -14,6 +18,8 @@ public enum Activation: String, Sendable {
         case "gelu": self = .gelu
         case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
         case "relu": self = .relu
+        case "tanh": self = .tanh
+        case "silu", "swish": self = .silu
         default: return nil
         }
     }
@@ -154,6 +160,8 @@ public enum Ops {
                     case .gelu: vk_gelu(xs, ys, r.count)
                     case .geluTanh: vk_gelu_tanh(xs, ys, r.count)
                     case .relu: for i in 0..<r.count { ys[i] = max(xs[i], 0) }
+                    case .tanh: for i in 0..<r.count { ys[i] = Foundation.tanh(xs[i]) }
+                    case .silu: for i in 0..<r.count { ys[i] = xs[i] / (1 + Foundation.exp(-xs[i])) }
                     }
                 }
             }
@@ -175,6 +183,12 @@ public enum Ops {
                         case .gelu: vk_gelu_backward(ds, xs, os, r.count)
                         case .geluTanh: vk_gelu_tanh_backward(ds, xs, os, r.count)
                         case .relu: for i in 0..<r.count { os[i] = xs[i] > 0 ? ds[i] : 0 }
+                        case .tanh: for i in 0..<r.count { let t = Foundation.tanh(xs[i]); os[i] = ds[i] * (1 - t * t) }
+                        case .silu:
+                            for i in 0..<r.count {
+                                let s = 1 / (1 + Foundation.exp(-xs[i]))
+                                os[i] = ds[i] * s * (1 + xs[i] * (1 - s))
+                            }
                         }
                     }
                 }

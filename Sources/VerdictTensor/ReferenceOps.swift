@@ -46,6 +46,8 @@ public enum ReferenceOps {
             case .gelu: y.scalars[i] = Float(0.5 * v * (1 + erf(v / 2.0.squareRoot())))
             case .geluTanh: y.scalars[i] = Float(0.5 * v * (1 + tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))))
             case .relu: y.scalars[i] = Float(max(v, 0))
+            case .tanh: y.scalars[i] = Float(tanh(v))
+            case .silu: y.scalars[i] = Float(v / (1 + exp(-v)))
             }
         }
         return y

@@ -1,8 +1,57 @@
+import Foundation
 import VerdictTensor
 
+/// What varies between the families' self-attention, apart from how q, k and v are projected
+/// (see `EncoderLayer`): the score scale, an optional sliding window and an optional additive
+/// relative-position bias. Rotary positions are applied to q and k before (`Rotary`).
+struct AttentionOptions {
+    var heads: Int
+    /// Multiplies `q · k` (`1 / √head_dim` unless a family says otherwise).
+    var scale: Float
+    /// When set, a query attends only to keys at most this many positions away (ModernBERT's
+    /// local layers: `local_attention / 2`).
+    var window: Int? = nil
+    /// Bucketed relative-position bias added to every score (MPNet).
+    var relativeBias: RelativePositionBias? = nil
+
+    init(heads: Int, headDim: Int, window: Int? = nil, relativeBias: RelativePositionBias? = nil) {
+        self.heads = heads; self.scale = 1 / Float(headDim).squareRoot(); self.window = window; self.relativeBias = relativeBias
+    }
+
+    /// Whether scores need more than scaling before the softmax.
+    var shapesScores: Bool { window != nil || relativeBias != nil }
+}
+
+/// MPNet's (T5-style) relative-position bias: a `[buckets, heads]` table indexed by the bucket of
+/// `key position − query position`, added to the attention scores of every layer. Half the
+/// buckets hold exact small distances; the rest grow logarithmically up to `maxDistance`.
+struct RelativePositionBias {
+    /// Full name of the `[buckets, heads]` table.
+    let table: String
+    /// `transformers` computes buckets with its defaults (32, 128) whatever the config says.
+    var buckets = 32
+    var maxDistance = 128
+
+    /// `MPNetEncoder.relative_position_bucket`, in the same float32 arithmetic.
+    func bucket(_ relative: Int) -> Int {
+        var n = -relative, result = 0
+        let half = buckets / 2
+        if n < 0 { result += half }
+        n = abs(n)
+        let maxExact = half / 2
+        if n < maxExact { return result + n }
+        let scaled = Float(log(Float(n) / Float(maxExact))) / Float(Foundation.log(Double(maxDistance) / Double(maxExact))) * Float(half - maxExact)
+        return result + min(maxExact + Int(scaled), half - 1)
+    }
+
+    /// Buckets of relative distances `−(length − 1) … length − 1`, index `distance + length − 1`.
+    func bucketTable(length: Int) -> [Int] { (-(length - 1)..<max(length, 1)).map(bucket) }
+}
+
 /// Scaled dot-product attention over a packed batch: for each sequence and head,
-/// `softmax(Q Kᵀ / √d) V`. No padding exists, so no mask is needed; (sequence, head) pairs run
-/// in parallel, each with single-threaded kernels.
+/// `softmax(scale · Q Kᵀ + bias) V`, with scores outside the window removed. No padding exists,
+/// so no padding mask is needed; (sequence, head) pairs run in parallel, each with
+/// single-threaded kernels.
 enum PackedAttention {
     struct Cache {
         var q: Tensor, k: Tensor, v: Tensor
@@ -14,55 +63,82 @@ enum PackedAttention {
     }
 
     /// `q`, `k`, `v`: `[tokens, hidden]`. Returns the context `[tokens, hidden]`.
-    static func forward(q: Tensor, k: Tensor, v: Tensor, offsets: [Int], heads: Int,
+    static func forward(q: Tensor, k: Tensor, v: Tensor, offsets: [Int], options o: AttentionOptions, _ p: ParameterStore,
                         dropout: Float, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, Cache?) {
-        let hidden = q.shape[1], d = hidden / heads, sequences = offsets.count - 1
+        let heads = o.heads, hidden = q.shape[1], d = hidden / heads, sequences = offsets.count - 1
         var probOffsets = [0]
+        var longest = 0
         for s in 0..<sequences {
             let l = offsets[s + 1] - offsets[s]
-            for _ in 0..<heads { probOffsets.append(probOffsets.last! + l * l) }
+            longest = max(longest, l)
+            for _ in 0..<heads { probOffsets.append(probOffsets[probOffsets.count - 1] + l * l) }
         }
-        var probs = [Float](repeating: 0, count: probOffsets.last!)
+        var probs = [Float](repeating: 0, count: probOffsets[probOffsets.count - 1])
         var context = Tensor(shape: q.shape)
-        let scale = 1 / Float(d).squareRoot()
         let dropMask = Dropout.mask(count: probs.count, p: dropout, rng: &rng)
+        let biasTable = o.relativeBias.map { p[$0.table] }
+        let buckets = o.relativeBias?.bucketTable(length: longest) ?? []
         q.scalars.withUnsafeBufferPointer { qp in
-            k.scalars.withUnsafeBufferPointer { kp in
-                v.scalars.withUnsafeBufferPointer { vp in
-                    context.scalars.withUnsafeMutableBufferPointer { cp in
-                        probs.withUnsafeMutableBufferPointer { pp in
-                            let (q0, k0, v0, c0, p0) = (qp.baseAddress!, kp.baseAddress!, vp.baseAddress!, cp.baseAddress!, pp.baseAddress!)
-                            Parallel.forEach(sequences * heads) { task in
-                                let s = task / heads, h = task % heads
-                                let start = offsets[s], l = offsets[s + 1] - start
-                                if l == 0 { return }
-                                let rowOffset = start * hidden + h * d
-                                let p = p0 + probOffsets[task]
-                                gemm(transposeB: true, m: l, n: l, k: d, a: q0 + rowOffset, lda: hidden, b: k0 + rowOffset, ldb: hidden,
-                                     c: p, ldc: l, parallel: false)
-                                Ops.softmaxRows(p, rows: l, n: l, rowStride: l, scale: scale)
-                                if let dropMask {
-                                    let dropped = (0..<(l * l)).map { p[$0] * dropMask[probOffsets[task] + $0] }
-                                    gemm(m: l, n: d, k: l, a: dropped, lda: l, b: v0 + rowOffset, ldb: hidden,
-                                         c: c0 + rowOffset, ldc: hidden, parallel: false)
-                                } else {
-                                    gemm(m: l, n: d, k: l, a: p, lda: l, b: v0 + rowOffset, ldb: hidden,
-                                         c: c0 + rowOffset, ldc: hidden, parallel: false)
-                                }
-                            }
-                        }
-                    }
+        k.scalars.withUnsafeBufferPointer { kp in
+        v.scalars.withUnsafeBufferPointer { vp in
+        context.scalars.withUnsafeMutableBufferPointer { cp in
+        probs.withUnsafeMutableBufferPointer { pp in
+            let (q0, k0, v0, c0, p0) = (qp.baseAddress!, kp.baseAddress!, vp.baseAddress!, cp.baseAddress!, pp.baseAddress!)
+            Parallel.forEach(sequences * heads) { task in
+                let s = task / heads, h = task % heads
+                let start = offsets[s], l = offsets[s + 1] - start
+                if l == 0 { return }
+                let rowOffset = start * hidden + h * d
+                let scores = p0 + probOffsets[task]
+                gemm(transposeB: true, m: l, n: l, k: d, a: q0 + rowOffset, lda: hidden, b: k0 + rowOffset, ldb: hidden,
+                     c: scores, ldc: l, parallel: false)
+                if o.shapesScores {
+                    shapeAndSoftmax(scores, length: l, head: h, options: o, biasTable: biasTable, buckets: buckets, longest: longest)
+                } else {
+                    Ops.softmaxRows(scores, rows: l, n: l, rowStride: l, scale: o.scale)
+                }
+                if let dropMask {
+                    let dropped = (0..<(l * l)).map { scores[$0] * dropMask[probOffsets[task] + $0] }
+                    gemm(m: l, n: d, k: l, a: dropped, lda: l, b: v0 + rowOffset, ldb: hidden, c: c0 + rowOffset, ldc: hidden, parallel: false)
+                } else {
+                    gemm(m: l, n: d, k: l, a: scores, lda: l, b: v0 + rowOffset, ldb: hidden, c: c0 + rowOffset, ldc: hidden, parallel: false)
                 }
             }
-        }
+        }}}}}
         let cache = keepCache ? Cache(q: q, k: k, v: v, probs: probs, probOffsets: probOffsets, dropMask: dropMask) : nil
         return (context, cache)
     }
 
-    /// Gradients of `q`, `k`, `v` given the gradient of the context.
-    static func backward(_ dContext: Tensor, cache c: Cache, offsets: [Int], heads: Int) -> (Tensor, Tensor, Tensor) {
-        let hidden = c.q.shape[1], d = hidden / heads, sequences = offsets.count - 1
-        let scale = 1 / Float(d).squareRoot()
+    /// Scales the `[l, l]` scores of one (sequence, head), adds the relative bias, and takes the
+    /// softmax of each row over the keys inside the window (keys outside get probability 0).
+    private static func shapeAndSoftmax(_ scores: UnsafeMutablePointer<Float>, length l: Int, head h: Int, options o: AttentionOptions,
+                                        biasTable: Tensor?, buckets: [Int], longest: Int) {
+        let heads = o.heads
+        for i in 0..<l {
+            let row = scores + i * l
+            let lo = o.window.map { max(0, i - $0) } ?? 0, hi = o.window.map { min(l, i + $0 + 1) } ?? l
+            for j in 0..<lo { row[j] = 0 }
+            for j in hi..<l { row[j] = 0 }
+            for j in lo..<hi {
+                var value = row[j] * o.scale
+                if let biasTable { value += biasTable.scalars[buckets[j - i + longest - 1] * heads + h] }
+                row[j] = value
+            }
+            Ops.softmaxRows(row + lo, rows: 1, n: hi - lo, rowStride: l)
+        }
+    }
+
+    /// Gradients of `q`, `k`, `v` given the gradient of the context; the relative-bias table's
+    /// gradient is accumulated into `grads`.
+    static func backward(_ dContext: Tensor, cache c: Cache, offsets: [Int], options o: AttentionOptions,
+                         grads: inout ParameterStore) -> (Tensor, Tensor, Tensor) {
+        let heads = o.heads, hidden = c.q.shape[1], d = hidden / heads, sequences = offsets.count - 1
+        let scale = o.scale
+        let longest = zip(offsets.dropFirst(), offsets).map { $0 - $1 }.max() ?? 0
+        let buckets = o.relativeBias?.bucketTable(length: longest) ?? []
+        let bucketCount = o.relativeBias?.buckets ?? 0
+        // One bias-gradient row per task, summed afterwards (tasks run in parallel).
+        var dBias = [Float](repeating: 0, count: o.relativeBias == nil ? 0 : sequences * heads * bucketCount)
         var dq = Tensor(shape: c.q.shape), dk = Tensor(shape: c.k.shape), dv = Tensor(shape: c.v.shape)
         c.q.scalars.withUnsafeBufferPointer { qp in
         c.k.scalars.withUnsafeBufferPointer { kp in
@@ -72,8 +148,10 @@ enum PackedAttention {
         dq.scalars.withUnsafeMutableBufferPointer { dqp in
         dk.scalars.withUnsafeMutableBufferPointer { dkp in
         dv.scalars.withUnsafeMutableBufferPointer { dvp in
+        dBias.withUnsafeMutableBufferPointer { dbp in
             let (q0, k0, v0, dc0, p0) = (qp.baseAddress!, kp.baseAddress!, vp.baseAddress!, dcp.baseAddress!, pp.baseAddress!)
             let (dq0, dk0, dv0) = (dqp.baseAddress!, dkp.baseAddress!, dvp.baseAddress!)
+            let db0 = o.relativeBias == nil ? nil : dbp.baseAddress
             Parallel.forEach(sequences * heads) { task in
                 let s = task / heads, h = task % heads
                 let start = offsets[s], l = offsets[s + 1] - start
@@ -91,13 +169,27 @@ enum PackedAttention {
                 for r in 0..<l {
                     var dot: Float = 0
                     for j in 0..<l { dot += dp[r * l + j] * p[r * l + j] }
-                    for j in 0..<l { dp[r * l + j] = p[r * l + j] * (dp[r * l + j] - dot) * scale }
+                    for j in 0..<l { dp[r * l + j] = p[r * l + j] * (dp[r * l + j] - dot) }
                 }
+                // The bias enters the scores unscaled; q · k enters scaled.
+                if let db0 {
+                    let row = db0 + task * bucketCount
+                    for r in 0..<l { for j in 0..<l { row[buckets[j - r + longest - 1]] += dp[r * l + j] } }
+                }
+                for i in 0..<(l * l) { dp[i] *= scale }
                 // dQ = dS K, dK = dSᵀ Q
                 gemm(m: l, n: d, k: l, a: dp, lda: l, b: k0 + o, ldb: hidden, c: dq0 + o, ldc: hidden, parallel: false)
                 gemm(transposeA: true, m: l, n: d, k: l, a: dp, lda: l, b: q0 + o, ldb: hidden, c: dk0 + o, ldc: hidden, parallel: false)
             }
-        }}}}}}}}
+        }}}}}}}}}
+        if let bias = o.relativeBias {
+            grads.modify(bias.table) { g in
+                for task in 0..<(sequences * heads) {
+                    let h = task % heads
+                    for b in 0..<bucketCount { g.scalars[b * heads + h] += dBias[task * bucketCount + b] }
+                }
+            }
+        }
         return (dq, dk, dv)
     }
 }

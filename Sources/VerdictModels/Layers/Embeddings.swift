@@ -1,66 +1,116 @@
 import VerdictTensor
 
-/// Token embeddings: `LayerNorm(word[id] + position[pos] (+ tokenType[type]))`, then dropout.
+/// Token embeddings: `LayerNorm(word[id] (+ position[pos]) (+ tokenType[type]))`, then dropout,
+/// then an optional projection to the hidden width (ELECTRA's `embeddings_project`, ALBERT's
+/// `embedding_hidden_mapping_in`).
 struct Embeddings {
+    /// How absolute position ids are numbered.
+    enum PositionIds {
+        /// `0, 1, 2, …` in each sequence (BERT).
+        case fromZero
+        /// fairseq's numbering (RoBERTa, MPNet, Longformer): tokens other than `padding` count up
+        /// from `padding + 1`; a padding token gets `padding` itself.
+        case afterPadding(Int32)
+    }
+
     /// Full tensor names of the tables.
     let word: String
-    let position: String
+    /// `nil` when positions enter through attention instead (rotary, relative).
+    var position: String?
+    var positionIds = PositionIds.fromZero
     /// `nil` for models without token types (DistilBERT).
-    let tokenType: String?
+    var tokenType: String?
     /// Prefix of the LayerNorm.
     let norm: String
     let eps: Float
     let dropout: Float
+    /// Prefix of a `Linear` from the embedding width to the hidden width.
+    var projection: String? = nil
 
     struct Cache {
         var sum: Tensor
         var norm: Ops.LayerNormCache
         var drop: [Float]?
+        var normalized: Tensor?
+    }
+
+    /// Position id of every token of the batch.
+    func positions(_ batch: PackedBatch) -> [Int32] {
+        guard case .afterPadding(let padding) = positionIds else { return batch.positions }
+        var out = [Int32](repeating: padding, count: batch.tokenCount)
+        for s in 0..<batch.sequenceCount {
+            var count: Int32 = 0
+            for t in batch.offsets[s]..<batch.offsets[s + 1] where batch.inputIds[t] != padding {
+                count += 1
+                out[t] = padding + count
+            }
+        }
+        return out
+    }
+
+    /// The largest position id a sequence of `length` tokens uses, plus one.
+    func positionsNeeded(length: Int) -> Int {
+        guard case .afterPadding(let padding) = positionIds else { return length }
+        return length + Int(padding) + 1
+    }
+
+    /// (table name, row of each token) for every table that is looked up.
+    private func lookups(_ batch: PackedBatch) -> [(String, [Int32])] {
+        var out = [(word, batch.inputIds)]
+        if let position { out.append((position, positions(batch))) }
+        if let tokenType { out.append((tokenType, batch.tokenTypeIds)) }
+        return out
     }
 
     func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, Cache?) {
-        let wordTable = p[word], positionTable = p[position]
-        let typeTable = tokenType.map { p[$0] }
-        let hidden = wordTable.shape[1]
-        var sum = Tensor(shape: [batch.tokenCount, hidden])
+        let width = p[word].shape[1]
+        var sum = Tensor(shape: [batch.tokenCount, width])
         sum.scalars.withUnsafeMutableBufferPointer { out in
-            for t in 0..<batch.tokenCount {
-                let o = t * hidden
-                let w = Int(batch.inputIds[t]) * hidden, pos = Int(batch.positions[t]) * hidden
-                for i in 0..<hidden { out[o + i] = wordTable.scalars[w + i] + positionTable.scalars[pos + i] }
-                if let typeTable {
-                    let ty = Int(batch.tokenTypeIds[t]) * hidden
-                    for i in 0..<hidden { out[o + i] += typeTable.scalars[ty + i] }
+            for (name, rows) in lookups(batch) {
+                p[name].scalars.withUnsafeBufferPointer { table in
+                    for t in 0..<batch.tokenCount {
+                        let o = t * width, r = Int(rows[t]) * width
+                        for i in 0..<width { out[o + i] += table[r + i] }
+                    }
                 }
             }
         }
         var (y, normCache) = p.layerNorm(sum, norm, eps: eps)
         let drop = Dropout.mask(count: y.count, p: dropout, rng: &rng)
         Dropout.apply(&y, drop)
-        return (y, keepCache ? Cache(sum: sum, norm: normCache, drop: drop) : nil)
+        let normalized = projection == nil ? nil : y
+        if let projection { y = p.linear(y, projection) }
+        return (y, keepCache ? Cache(sum: sum, norm: normCache, drop: drop, normalized: normalized) : nil)
     }
 
     func backward(_ dy: Tensor, cache: Cache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
         var dOut = dy
+        if let projection, let normalized = cache.normalized {
+            dOut = p.linearBackward(dy, input: normalized, projection, grads: &grads)!
+        }
         Dropout.apply(&dOut, cache.drop)
         let dSum = p.layerNormBackward(dOut, input: cache.sum, cache: cache.norm, norm, grads: &grads)
-        let hidden = dSum.shape[1]
-        for table in [word, position] + (tokenType.map { [$0] } ?? []) {
-            grads.modify(table) { g in
+        let width = dSum.shape[1]
+        for (name, rows) in lookups(batch) {
+            grads.modify(name) { g in
                 g.scalars.withUnsafeMutableBufferPointer { gp in
                     for t in 0..<batch.tokenCount {
-                        let row: Int32 = table == word ? batch.inputIds[t] : table == position ? batch.positions[t] : batch.tokenTypeIds[t]
-                        let o = Int(row) * hidden, s = t * hidden
-                        for i in 0..<hidden { gp[o + i] += dSum.scalars[s + i] }
+                        let o = Int(rows[t]) * width, s = t * width
+                        for i in 0..<width { gp[o + i] += dSum.scalars[s + i] }
                     }
                 }
             }
         }
     }
 
-    func shapes(vocab: Int, positions: Int, types: Int, hidden: Int) -> [(String, [Int])] {
-        var out: [(String, [Int])] = [(word, [vocab, hidden]), (position, [positions, hidden])]
-        if let tokenType { out.append((tokenType, [types, hidden])) }
-        return out + [(norm + ".weight", [hidden]), (norm + ".bias", [hidden])]
+    /// (name, shape) of every parameter: tables `width` wide, projected to `hidden`.
+    func shapes(vocab: Int, positions: Int, types: Int, width: Int, hidden: Int, normBias: Bool = true) -> [(String, [Int])] {
+        var out: [(String, [Int])] = [(word, [vocab, width])]
+        if let position { out.append((position, [positions, width])) }
+        if let tokenType { out.append((tokenType, [types, width])) }
+        out.append((norm + ".weight", [width]))
+        if normBias { out.append((norm + ".bias", [width])) }
+        if let projection { out += [(projection + ".weight", [hidden, width]), (projection + ".bias", [hidden])] }
+        return out
     }
 }

@@ -19,15 +19,18 @@ extension ParameterStore {
         return dx
     }
 
+    /// LayerNorm `<prefix>.weight` (and `<prefix>.bias` when the model has one: ModernBERT's have none).
     func layerNorm(_ x: Tensor, _ prefix: String, eps: Float) -> (Tensor, Ops.LayerNormCache) {
-        Ops.layerNorm(x, gamma: self[prefix + ".weight"], beta: self[prefix + ".bias"], eps: eps)
+        let gamma = self[prefix + ".weight"]
+        return Ops.layerNorm(x, gamma: gamma, beta: tensors[prefix + ".bias"] ?? Tensor(shape: gamma.shape), eps: eps)
     }
 
     func layerNormBackward(_ dy: Tensor, input x: Tensor, cache: Ops.LayerNormCache, _ prefix: String, grads: inout ParameterStore) -> Tensor {
-        var dGamma = grads[prefix + ".weight"], dBeta = grads[prefix + ".bias"]
+        let hasBias = grads.contains(prefix + ".bias")
+        var dGamma = grads[prefix + ".weight"], dBeta = hasBias ? grads[prefix + ".bias"] : Tensor(shape: dGamma.shape)
         let dx = Ops.layerNormBackward(dy, input: x, gamma: self[prefix + ".weight"], cache: cache, dGamma: &dGamma, dBeta: &dBeta)
         grads[prefix + ".weight"] = dGamma
-        grads[prefix + ".bias"] = dBeta
+        if hasBias { grads[prefix + ".bias"] = dBeta }
         return dx
     }
 }
