@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "VerdictProgress", swiftSettings: settings),
         .target(name: "VerdictTokenizers", dependencies: ["VerdictJSON"], swiftSettings: settings),
         .target(name: "VerdictHub", dependencies: ["VerdictJSON", "VerdictProgress", "VerdictTensor"], swiftSettings: settings),
-        .target(name: "VerdictModels", dependencies: ["VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
+        .target(name: "VerdictModels", dependencies: ["VerdictHub", "VerdictJSON", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .target(name: "VerdictDatasets", dependencies: ["VerdictJSON", "VerdictProgress"], swiftSettings: settings),
         .target(name: "VerdictMetrics", swiftSettings: settings),
         .target(name: "VerdictTraining", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers", "VerdictJSON", "VerdictProgress"], swiftSettings: settings),

@@ -20,10 +20,10 @@ struct EmbedCommand: ParsableCommand {
             encoder.parameters.prepareForInference()
             let tokenizer = try AutoTokenizer.from(folder: folder)
             let texts = try input.read()
-            let maxLength = min(encoder.config.maxPositionEmbeddings, tokenizer.modelMaxLength)
+            let maxLength = min(encoder.encoder.maxSequenceLength, tokenizer.modelMaxLength)
             for start in stride(from: 0, to: texts.count, by: max(1, batchSize)) {
                 let chunk = Array(texts[start..<min(start + max(1, batchSize), texts.count)])
-                let batch = PackedBatch(encodings: try tokenizer.encodeBatch(chunk, options: TokenizationOptions(truncation: .longestFirst, maxLength: maxLength)))
+                let batch = PackedBatch(encodings: try tokenizer.encodeBatch(chunk, options: TokenizationOptions(truncation: .longestFirst, maxLength: maxLength)), tokenTypes: tokenizer.returnsTokenTypeIds)
                 let e = encoder.embeddings(batch, normalize: normalize)
                 let h = e.shape[1]
                 for (j, text) in chunk.enumerated() {

@@ -38,6 +38,8 @@ public struct ModelConfig: Sendable {
     public var customHead: ClassifierHeadConfig?
     /// Members of the original file, in order, for a faithful `serialized()`.
     var original: [(String, JSONValue)]
+    /// The file the config was read from, for messages.
+    public internal(set) var file: String
 
     public var numLabels: Int { labels.count }
 
@@ -70,6 +72,7 @@ public struct ModelConfig: Sendable {
 
     private init(_ c: JSONNode) throws {
         original = try c.object().map { ($0.0, $0.1.value) }
+        file = c.file
         modelType = try c.required("model_type").string()
         func float(_ key: String, _ d: Double) throws -> Float { Float(try c[key]?.double() ?? d) }
         func positive(_ key: String, _ d: Int?) throws -> Int {
@@ -156,6 +159,18 @@ public struct ModelConfig: Sendable {
         self.labels = labels
         architectures = []
         original = [("model_type", .string(modelType))]
+        file = "config.json"
+    }
+
+    /// Reads a field only some families have (`embedding_size`, `relative_attention_num_buckets`,
+    /// …) from the config's JSON root; a wrong type becomes an error naming the file and key.
+    public func field<T>(_ read: (JSONNode) throws -> T) throws -> T {
+        do { return try read(JSONNode(value: .object(original), file: file)) } catch let e as JSONError {
+            switch e {
+            case let .malformed(file, reason): throw CheckpointError.malformed(file: file, reason: reason)
+            case let .invalidValue(file, path, expected): throw CheckpointError.invalidConfig(file: file, path: path, expected: expected)
+            }
+        }
     }
 
     /// The id of a label name (`label2id`).

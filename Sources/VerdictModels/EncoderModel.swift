@@ -88,9 +88,9 @@ public struct EncoderStack: Sendable {
     }
 
     /// The layers' parameter shapes, each shared name once.
-    func layerShapes(hidden: Int, intermediate: Int, linearBias: Bool = true, normBias: Bool = true) -> [(String, [Int])] {
+    func layerShapes(hidden: Int, intermediate: Int, attentionBias: Bool = true, mlpBias: Bool = true, normBias: Bool = true) -> [(String, [Int])] {
         var seen = Set<String>()
-        return layers.flatMap { $0.shapes(hidden: hidden, intermediate: intermediate, linearBias: linearBias, normBias: normBias) }
+        return layers.flatMap { $0.shapes(hidden: hidden, intermediate: intermediate, attentionBias: attentionBias, mlpBias: mlpBias, normBias: normBias) }
             .filter { seen.insert($0.0).inserted }
     }
 }

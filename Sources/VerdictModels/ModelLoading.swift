@@ -36,6 +36,13 @@ public func makeEncoder(_ config: ModelConfig) throws -> any EncoderModel {
 let encoderFamilies: [String: @Sendable (ModelConfig) throws -> any EncoderModel] = [
     "bert": { BertModel(config: $0) },
     "distilbert": { DistilBertModel(config: $0) },
+    "roberta": { RobertaModel(config: $0) },
+    "xlm-roberta": { RobertaModel(config: $0) },
+    "camembert": { RobertaModel(config: $0) },
+    "electra": { try ElectraModel(config: $0) },
+    "albert": { try AlbertModel(config: $0) },
+    "mpnet": { try MPNetModel(config: $0) },
+    "modernbert": { try ModernBertModel(config: $0) },
 ]
 
 enum ParameterLoader {

@@ -38,7 +38,7 @@ public final class TextClassificationPipeline: @unchecked Sendable {
         model.parameters.prepareForInference()
         self.model = model
         self.tokenizer = tokenizer
-        maxLength = min(model.config.maxPositionEmbeddings, tokenizer.modelMaxLength)
+        maxLength = min(model.encoder.maxSequenceLength, tokenizer.modelMaxLength)
     }
 
     /// Loads a model folder or cached Hub id.
@@ -70,7 +70,7 @@ public final class TextClassificationPipeline: @unchecked Sendable {
         let order = encodings.indices.sorted { encodings[$0].ids.count < encodings[$1].ids.count }
         for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
             let indices = Array(order[start..<min(start + max(1, batchSize), order.count)])
-            let batchLogits = model.logits(PackedBatch(encodings: indices.map { encodings[$0] }))
+            let batchLogits = model.logits(PackedBatch(encodings: indices.map { encodings[$0] }, tokenTypes: tokenizer.returnsTokenTypeIds))
             for (j, i) in indices.enumerated() { for c in 0..<labels { out.scalars[i * labels + c] = batchLogits.scalars[j * labels + c] } }
         }
         return out

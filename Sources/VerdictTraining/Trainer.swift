@@ -25,6 +25,9 @@ public struct TokenizedDataset: Sendable {
             encodings += try tokenizer.encodeBatch(Array(texts[start..<min(start + chunk, texts.count)]), options: options)
             progress?.update(encodings.count)
         }
+        if !tokenizer.returnsTokenTypeIds {  // the model sees type 0 throughout, as in `transformers`
+            for i in encodings.indices { encodings[i].typeIds = [Int](repeating: 0, count: encodings[i].typeIds.count) }
+        }
         self.init(encodings: encodings, targets: targets)
     }
 

@@ -17,6 +17,16 @@ enum ModelFixtures {
         return URL(fileURLWithPath: path)
     }
 
+    /// A real checkpoint fetched by tools/fetch_family_weights.sh (`VERDICT_<NAME>_DIR` overrides).
+    static func realWeights(_ family: String, _ relative: String) throws -> URL {
+        let path = ProcessInfo.processInfo.environment["VERDICT_\(family.uppercased())_DIR"]
+            ?? repoRoot.appendingPathComponent(".build/verdict-weights/" + relative).path
+        guard FileManager.default.fileExists(atPath: path + "/model.safetensors") else {
+            throw XCTSkip("\(family) weights not found at \(path): run tools/fetch_family_weights.sh \(family)")
+        }
+        return URL(fileURLWithPath: path)
+    }
+
     /// `tiny-classifiers.golden.json`, produced by tools/make_model_fixtures.py.
     static func tinyGolden() throws -> [String: [String: Any]] {
         let data = try Data(contentsOf: folder.appendingPathComponent("tiny-classifiers.golden.json"))

@@ -46,6 +46,15 @@ struct RelativePositionBias {
 
     /// Buckets of relative distances `−(length − 1) … length − 1`, index `distance + length − 1`.
     func bucketTable(length: Int) -> [Int] { (-(length - 1)..<max(length, 1)).map(bucket) }
+
+    /// The bias of each head at each relative distance: `[heads, 2·length − 1]`, distance
+    /// `−(length − 1)` first.
+    func biasByDistance(_ table: Tensor, heads: Int, length: Int) -> [Float] {
+        let buckets = bucketTable(length: length)
+        var out = [Float](repeating: 0, count: heads * buckets.count)
+        for h in 0..<heads { for (d, b) in buckets.enumerated() { out[h * buckets.count + d] = table.scalars[b * heads + h] } }
+        return out
+    }
 }
 
 /// Scaled dot-product attention over a packed batch: for each sequence and head,
@@ -76,8 +85,7 @@ enum PackedAttention {
         var probs = [Float](repeating: 0, count: probOffsets[probOffsets.count - 1])
         var context = Tensor(shape: q.shape)
         let dropMask = Dropout.mask(count: probs.count, p: dropout, rng: &rng)
-        let biasTable = o.relativeBias.map { p[$0.table] }
-        let buckets = o.relativeBias?.bucketTable(length: longest) ?? []
+        let biasByDistance = o.relativeBias.map { $0.biasByDistance(p[$0.table], heads: heads, length: longest) } ?? []
         q.scalars.withUnsafeBufferPointer { qp in
         k.scalars.withUnsafeBufferPointer { kp in
         v.scalars.withUnsafeBufferPointer { vp in
@@ -93,7 +101,10 @@ enum PackedAttention {
                 gemm(transposeB: true, m: l, n: l, k: d, a: q0 + rowOffset, lda: hidden, b: k0 + rowOffset, ldb: hidden,
                      c: scores, ldc: l, parallel: false)
                 if o.shapesScores {
-                    shapeAndSoftmax(scores, length: l, head: h, options: o, biasTable: biasTable, buckets: buckets, longest: longest)
+                    biasByDistance.withUnsafeBufferPointer { bias in
+                        let headBias = bias.isEmpty ? nil : bias.baseAddress! + h * (2 * longest - 1) + longest - 1
+                        shapeAndSoftmax(scores, length: l, options: o, biasByDistance: headBias)
+                    }
                 } else {
                     Ops.softmaxRows(scores, rows: l, n: l, rowStride: l, scale: o.scale)
                 }
@@ -109,20 +120,21 @@ enum PackedAttention {
         return (context, cache)
     }
 
-    /// Scales the `[l, l]` scores of one (sequence, head), adds the relative bias, and takes the
-    /// softmax of each row over the keys inside the window (keys outside get probability 0).
-    private static func shapeAndSoftmax(_ scores: UnsafeMutablePointer<Float>, length l: Int, head h: Int, options o: AttentionOptions,
-                                        biasTable: Tensor?, buckets: [Int], longest: Int) {
-        let heads = o.heads
+    /// Scales the `[l, l]` scores of one (sequence, head), adds the relative bias (`bias[j − i]`),
+    /// and takes the softmax of each row over the keys inside the window (keys outside get
+    /// probability 0).
+    private static func shapeAndSoftmax(_ scores: UnsafeMutablePointer<Float>, length l: Int, options o: AttentionOptions,
+                                        biasByDistance bias: UnsafePointer<Float>?) {
         for i in 0..<l {
             let row = scores + i * l
             let lo = o.window.map { max(0, i - $0) } ?? 0, hi = o.window.map { min(l, i + $0 + 1) } ?? l
-            for j in 0..<lo { row[j] = 0 }
-            for j in hi..<l { row[j] = 0 }
-            for j in lo..<hi {
-                var value = row[j] * o.scale
-                if let biasTable { value += biasTable.scalars[buckets[j - i + longest - 1] * heads + h] }
-                row[j] = value
+            if lo > 0 { row.update(repeating: 0, count: lo) }
+            if hi < l { (row + hi).update(repeating: 0, count: l - hi) }
+            if let bias {
+                let b = bias - i
+                for j in lo..<hi { row[j] = row[j] * o.scale + b[j] }
+            } else {
+                for j in lo..<hi { row[j] *= o.scale }
             }
             Ops.softmaxRows(row + lo, rows: 1, n: hi - lo, rowStride: l)
         }

@@ -206,11 +206,12 @@ struct EncoderLayer {
     // MARK: Shapes
 
     /// (name, shape) of every parameter.
-    func shapes(hidden: Int, intermediate i: Int, linearBias: Bool = true, normBias: Bool = true) -> [(String, [Int])] {
+    func shapes(hidden: Int, intermediate i: Int, attentionBias: Bool = true, mlpBias: Bool = true, normBias: Bool = true) -> [(String, [Int])] {
         var out: [(String, [Int])] = []
         func linear(_ name: String, _ o: Int, _ inputs: Int) {
             out.append((name + ".weight", [o, inputs]))
-            if linearBias { out.append((name + ".bias", [o])) }
+            let isAttention = names.projectionNames.contains(name) || name == names.attentionOutput
+            if isAttention ? attentionBias : mlpBias { out.append((name + ".bias", [o])) }
         }
         func norm(_ name: String) {
             out.append((name + ".weight", [hidden]))

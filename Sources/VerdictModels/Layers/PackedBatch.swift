@@ -30,8 +30,10 @@ public struct PackedBatch: Sendable {
         }
     }
 
-    /// Packs tokenizer encodings (their padding, if any, is dropped).
-    public init(encodings: [Encoding]) {
-        self.init(sequences: encodings.map(\.ids), tokenTypes: encodings.map(\.typeIds), attentionMasks: encodings.map(\.attentionMask))
+    /// Packs tokenizer encodings (their padding, if any, is dropped). Pass the tokenizer's
+    /// `returnsTokenTypeIds` as `tokenTypes` to give the model what `transformers` gives it.
+    public init(encodings: [Encoding], tokenTypes: Bool = true) {
+        self.init(sequences: encodings.map(\.ids), tokenTypes: tokenTypes ? encodings.map(\.typeIds) : nil,
+                  attentionMasks: encodings.map(\.attentionMask))
     }
 }

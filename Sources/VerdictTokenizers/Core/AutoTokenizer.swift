@@ -62,6 +62,11 @@ public enum AutoTokenizer {
         } else if file("tokenizer_config.json") != nil || file("tokenizer.json") != nil {
             tokenizer.modelMaxLength = unlimitedLength
         }
+        if let names = try config?["model_input_names"]?.array() {
+            tokenizer.returnsTokenTypeIds = try names.contains { try $0.string() == "token_type_ids" }
+        } else if let cls = try config?.optionalString("tokenizer_class") {
+            tokenizer.returnsTokenTypeIds = Tokenizer.classesReturningTokenTypeIds.contains(cls.hasSuffix("Fast") ? String(cls.dropLast(4)) : cls)
+        }
         if let side = try config?.optionalString("padding_side") { tokenizer.paddingSide = side == "left" ? .left : .right }
         if let side = try config?.optionalString("truncation_side") { tokenizer.truncationSide = side == "left" ? .left : .right }
         for (k, v) in special { tokenizer.specialTokens[k] = v }

@@ -19,6 +19,11 @@ public struct Tokenizer: Sendable {
     public var paddingSide: Side
     /// Default truncation side from the configuration.
     public var truncationSide: Side
+    /// Whether `transformers` hands the model the `token_type_ids` of an encoding (its tokenizer
+    /// class lists them in `model_input_names`). When not, the model sees type 0 everywhere, even
+    /// for the second text of a pair: RoBERTa's, ALBERT's and `PreTrainedTokenizerFast` do this
+    /// in `transformers` 5. `Encoding.typeIds` always holds what `tokenizers` computes.
+    public var returnsTokenTypeIds = true
 
     public init(normalizer: (any Normalizer)?, preTokenizer: (any PreTokenizer)?, model: any TokenizerModel,
                 postProcessor: (any PostProcessor)?, decoder: (any Decoder)?, addedTokens: [AddedToken] = [],
@@ -229,4 +234,15 @@ public struct Tokenizer: Sendable {
     public func convertTokensToString(_ tokens: [String]) -> String {
         decoder?.decode(tokens) ?? tokens.joined(separator: " ")
     }
+}
+
+extension Tokenizer {
+    /// `transformers` 5 tokenizer classes (without `Fast`) whose `model_input_names` include
+    /// `token_type_ids`; every other named class returns none.
+    static let classesReturningTokenTypeIds: Set<String> = [
+        "BertTokenizer", "ConvBertTokenizer", "DPRContextEncoderTokenizer", "DPRQuestionEncoderTokenizer", "DPRReaderTokenizer",
+        "ElectraTokenizer", "LayoutLMTokenizer", "MobileBertTokenizer", "RetriBertTokenizer", "SqueezeBertTokenizer",
+        "DebertaTokenizer", "DebertaV2Tokenizer", "CanineTokenizer", "FNetTokenizer", "FunnelTokenizer", "LayoutLMv2Tokenizer",
+        "LxmertTokenizer", "MarkupLMTokenizer", "TapasTokenizer",
+    ]
 }

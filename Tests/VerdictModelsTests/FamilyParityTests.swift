@@ -1,0 +1,104 @@
+import Foundation
+import XCTest
+import VerdictHub
+@testable import VerdictModels
+import VerdictTensor
+import VerdictTokenizers
+
+/// Every encoder family against PyTorch `transformers`, on tiny random checkpoints saved by
+/// `transformers` itself (tools/make_family_fixtures.py): token ids, logits of 104 texts and 12
+/// pairs, and the base model's last hidden states.
+final class FamilyParityTests: XCTestCase {
+    /// The family checkpoints Verdict loads; `FamilyFixtures.pending` lists the generated ones it does not yet.
+    static let supported = ["tiny-roberta", "tiny-xlm-roberta", "tiny-camembert", "tiny-electra", "tiny-albert", "tiny-albert-groups",
+                            "tiny-mpnet", "tiny-modernbert", "tiny-modernbert-cls"]
+
+    func testEveryGeneratedCheckpointIsSupportedOrListedAsPending() throws {
+        let generated = try FamilyFixtures.golden().keys.sorted()
+        XCTAssertEqual(generated, (Self.supported + FamilyFixtures.pending).sorted())
+        for name in FamilyFixtures.pending {
+            XCTAssertThrowsError(try AutoModelForSequenceClassification.from(pretrained: FamilyFixtures.folder(name).path), name)
+        }
+    }
+
+    func testTokenIdsAndLogits() throws {
+        let golden = try FamilyFixtures.golden()
+        for name in Self.supported {
+            let g = try XCTUnwrap(golden[name], name)
+            let dir = FamilyFixtures.folder(name)
+            let model = try AutoModelForSequenceClassification.from(pretrained: dir.path)
+            XCTAssertEqual(model.loadReport.missingKeys, [], name)
+            XCTAssertEqual(model.loadReport.unexpectedKeys, [], name)
+            let tokenizer = try AutoTokenizer.from(folder: dir)
+            let texts = g["texts"] as! [String], pairs = (g["pairs"] as! [[String]]).map { ($0[0], $0[1]) }
+            let options = TokenizationOptions(truncation: .longestFirst, maxLength: tokenizer.modelMaxLength)
+            let encodings = try tokenizer.encodeBatch(texts, options: options)
+            XCTAssertEqual(encodings.map(\.ids), g["input_ids"] as! [[Int]], "\(name) token ids")
+            var pairEncodings = try tokenizer.encodeBatch(pairs.map(\.0), pairs: pairs.map(\.1), options: options)
+            if !tokenizer.returnsTokenTypeIds {
+                for i in pairEncodings.indices { pairEncodings[i].typeIds = pairEncodings[i].typeIds.map { _ in 0 } }
+            }
+            var worst: Float = 0
+            for (encodings, key) in [(encodings, "logits"), (pairEncodings, "pair_logits")] {
+                let want = doubles(g[key])
+                // In batches of 8, as the reference ran them (padded there, packed here).
+                for start in stride(from: 0, to: encodings.count, by: 8) {
+                    let chunk = Array(encodings[start..<min(start + 8, encodings.count)])
+                    let got = model.logits(PackedBatch(encodings: chunk))
+                    let expected = Tensor(shape: got.shape, scalars: want[start..<(start + chunk.count)].flatMap { $0 }.map(Float.init))
+                    worst = max(worst, got.maxAbsDifference(expected))
+                }
+            }
+            print("family parity \(name): logits of \(texts.count) texts and \(pairs.count) pairs, max |Δ| \(worst)")
+            XCTAssertLessThan(worst, 1e-5, name)
+        }
+    }
+
+    func testBaseModelHiddenStates() throws {
+        let golden = try FamilyFixtures.golden()
+        for name in Self.supported {
+            let g = try XCTUnwrap(golden[name], name)
+            let dir = FamilyFixtures.folder(name)
+            let model = try AutoModel.from(pretrained: dir.path)
+            let file = try SafeTensorsFile(url: FamilyFixtures.root.appendingPathComponent("\(name).hidden.safetensors"))
+            let ids = g["input_ids"] as! [[Int]]
+            var worst: Float = 0
+            for i in 0..<(g["hidden_texts"] as! Int) {
+                let expected = try file.tensor("hidden.\(i)")
+                let got = model(PackedBatch(sequences: [ids[i]])).lastHiddenState
+                XCTAssertEqual(got.shape, expected.shape, "\(name) text \(i)")
+                if got.shape == expected.shape { worst = max(worst, got.maxAbsDifference(expected)) }
+            }
+            print("family parity \(name): last_hidden_state of \(g["hidden_texts"] as! Int) texts, max |Δ| \(worst)")
+            XCTAssertLessThan(worst, 1e-4, name)
+        }
+    }
+
+    /// MPNet's bucket function is float32 arithmetic in `transformers`; it must agree at every
+    /// distance a 512-token input has, including the exact powers of two where rounding could flip a bucket.
+    func testRelativeBucketsOfLongInputs() throws {
+        let golden = try FamilyFixtures.mpnetBuckets()
+        let bias = RelativePositionBias(table: "")
+        XCTAssertEqual(golden.distances.map(bias.bucket), golden.buckets)
+    }
+}
+
+/// Paths of the family fixtures.
+enum FamilyFixtures {
+    static let root = ModelFixtures.repoRoot.appendingPathComponent("Fixtures/families")
+    /// Generated checkpoints of families not implemented yet.
+    static let pending = ["tiny-deberta-v2", "tiny-deberta-v2-classic", "tiny-longformer"]
+
+    static func folder(_ name: String) -> URL { root.appendingPathComponent(name) }
+
+    static func golden() throws -> [String: [String: Any]] {
+        let data = try Data(contentsOf: root.appendingPathComponent("families.golden.json"))
+        return try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]] ?? [:]
+    }
+
+    static func mpnetBuckets() throws -> (distances: [Int], buckets: [Int]) {
+        let data = try Data(contentsOf: root.appendingPathComponent("mpnet-buckets.json"))
+        let object = try JSONSerialization.jsonObject(with: data) as! [String: [Int]]
+        return (object["distances"]!, object["buckets"]!)
+    }
+}
