@@ -4,7 +4,7 @@ import VerdictTensor
 
 /// AdamW (Loshchilov & Hutter) exactly as `torch.optim.AdamW`: decoupled weight decay applied
 /// before the moment update, bias-corrected moments. Like `transformers`' `Trainer`, biases and
-/// LayerNorm weights get no weight decay.
+/// norm weights get no weight decay (`decays(_:)`).
 public struct AdamW: Sendable {
     public var beta1: Float = 0.9
     public var beta2: Float = 0.999
@@ -24,9 +24,13 @@ public struct AdamW: Sendable {
         v = zeros
     }
 
-    /// Whether `transformers` exempts a parameter from weight decay.
+    /// Whether `transformers`' `Trainer` decays a parameter: not when its lower-cased name holds
+    /// `bias`, `layernorm` or `rmsnorm`, or has a component `norm` or ending in `_norm`
+    /// (`Trainer.get_decay_parameter_names`).
     public static func decays(_ name: String) -> Bool {
-        !(name.hasSuffix(".bias") || name.contains("LayerNorm") || name.contains("layer_norm"))
+        let n = name.lowercased()
+        if n.contains("bias") || n.contains("layernorm") || n.contains("rmsnorm") { return false }
+        return !n.split(separator: ".", omittingEmptySubsequences: false).contains { $0 == "norm" || $0.hasSuffix("_norm") }
     }
 
     /// One update with learning rate `lr`.

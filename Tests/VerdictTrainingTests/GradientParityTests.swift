@@ -14,7 +14,7 @@ final class GradientParityTests: XCTestCase {
 
     struct Golden: Decodable { let texts: [String]; let single: [Int]; let multi: [[Float]]; let regression: [Float] }
 
-    func golden() throws -> Golden {
+    static func golden() throws -> Golden {
         try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("training.golden.json")))
     }
 
@@ -28,13 +28,13 @@ final class GradientParityTests: XCTestCase {
     /// The attention key bias is the exception: softmax is invariant to it, so its true gradient
     /// is exactly zero and both PyTorch's and Verdict's values are rounding noise (~1e-11). For it
     /// the check is that Verdict's gradient is zero to within 1e-7, reported as that magnitude.
-    func gradientError(_ name: String, _ a: Tensor, _ b: Tensor) -> Float {
+    static func gradientError(_ name: String, _ a: Tensor, _ b: Tensor) -> Float {
         if name.hasSuffix("key.bias") || name.hasSuffix("k_lin.bias") { return (a.scalars.map(abs).max() ?? 0) * 1e3 }
         return a.maxAbsDifference(b) / max(b.scalars.map(abs).max() ?? 0, 1e-12)
     }
 
     func testLossAndGradientsAllProblemTypes() throws {
-        let g = try golden()
+        let g = try Self.golden()
         for model in ["tiny-bert-safetensors-fp32", "tiny-distilbert-safetensors-fp32"] {
             let batch = try batch(model, g.texts)
             for (problem, targets) in [(ProblemType.singleLabelClassification, Targets.classes(g.single)),
@@ -55,7 +55,7 @@ final class GradientParityTests: XCTestCase {
                 var worst: (Float, String) = (0, "")
                 for name in file.names where name.hasPrefix("grad.") {
                     let param = String(name.dropFirst(5))
-                    let e = gradientError(param, grads[param], try file.tensor(name))
+                    let e = Self.gradientError(param, grads[param], try file.tensor(name))
                     if e > worst.0 { worst = (e, param) }
                 }
                 print("gradient parity \(model) \(problem.rawValue): loss \(loss), worst relative error \(worst.0) (\(worst.1))")
@@ -66,7 +66,7 @@ final class GradientParityTests: XCTestCase {
     }
 
     func testCustomHeadGradientsForEachPooling() throws {
-        let g = try golden()
+        let g = try Self.golden()
         for (model, poolings) in [("tiny-bert-safetensors-fp32", [ClassifierHeadConfig.Pooling.cls, .mean, .pooler]),
                                   ("tiny-distilbert-safetensors-fp32", [.cls, .mean])] {
             let batch = try batch(model, g.texts)
@@ -89,7 +89,7 @@ final class GradientParityTests: XCTestCase {
                     let param = String(name.dropFirst(5))
                     let reference = try file.tensor(name)
                     // Parameters PyTorch never touched (the pooler under cls/mean pooling) must get exactly zero.
-                    let e = reference.scalars.allSatisfy { $0 == 0 } ? grads[param].scalars.map(abs).max()! : gradientError(param, grads[param], reference)
+                    let e = reference.scalars.allSatisfy { $0 == 0 } ? grads[param].scalars.map(abs).max()! : Self.gradientError(param, grads[param], reference)
                     if e > worst.0 { worst = (e, param) }
                 }
                 print("custom head \(model) \(pooling.rawValue): loss \(loss), worst relative error \(worst.0) (\(worst.1))")
@@ -100,7 +100,7 @@ final class GradientParityTests: XCTestCase {
     }
 
     func testTwentyAdamWStepsWithWarmupAndClipping() throws {
-        let g = try golden()
+        let g = try Self.golden()
         for model in ["tiny-bert-safetensors-fp32", "tiny-distilbert-safetensors-fp32"] {
             let classifier = try AutoModelForSequenceClassification.from(pretrained: Self.models.appendingPathComponent(model).path,
                                                                           problemType: .singleLabelClassification)
