@@ -38,8 +38,8 @@ class TextDataset(torch.utils.data.Dataset):
         return len(self.labels)
 
     def __getitem__(self, i):
-        return {"input_ids": self.enc["input_ids"][i], "attention_mask": self.enc["attention_mask"][i],
-                "token_type_ids": self.enc["token_type_ids"][i], "labels": self.labels[i]}
+        # What the tokenizer returns (no token_type_ids for RoBERTa-style and MPNet tokenizers), and the label.
+        return {**{k: v[i] for k, v in self.enc.items()}, "labels": self.labels[i]}
 
 
 train, dev = TextDataset(recipe["train"]), TextDataset(recipe["eval"])

@@ -15,7 +15,9 @@ struct InspectCommand: ParsableCommand {
             let classifier = try AutoModelForSequenceClassification.from(pretrained: folder.path)
             let tokenizer = try AutoTokenizer.from(folder: folder)
             print("\(config.architectures.first ?? config.modelType) (\(folder.path))")
-            print("  model_type \(config.modelType), layers \(config.numHiddenLayers), hidden \(config.hiddenSize), heads \(config.numAttentionHeads), intermediate \(config.intermediateSize), activation \(config.hiddenAct.rawValue), max positions \(config.maxPositionEmbeddings)")
+            print("  model_type \(config.modelType), layers \(config.numHiddenLayers), hidden \(config.hiddenSize), heads \(config.numAttentionHeads), intermediate \(config.intermediateSize), max tokens \(classifier.encoder.maxSequenceLength)")
+            for line in classifier.encoder.stack.summary { print("  " + line) }
+            print("  head: " + classifier.head.summary)
             var groups: [(String, Int)] = []
             for name in classifier.parameters.names {
                 let parts = name.split(separator: ".")

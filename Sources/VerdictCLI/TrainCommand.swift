@@ -6,7 +6,7 @@ import Verdict
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Fine-tune a BERT/DistilBERT classifier on labelled text.",
+        abstract: "Fine-tune a transformer classifier (any supported family) on labelled text.",
         discussion: "Options mirror transformers' TrainingArguments. --config reads a JSON recipe with the same keys in snake_case plus model, train, eval, text_column, label_column and labels; flags given on the command line win.")
 
     @Option(help: "JSON recipe (see recipes/).") var config: String?
@@ -90,7 +90,12 @@ struct TrainCommand: ParsableCommand {
         let classifier = try AutoModelForSequenceClassification.from(pretrained: folder.path, labels: trainData.labelNames,
                                                                       problemType: .singleLabelClassification, seed: args.seed)
         if let warning = classifier.loadReport.warning { FileHandle.standardError.write(Data("note: \(warning)\n".utf8)) }
-        let options = TokenizationOptions(truncation: .longestFirst, maxLength: args.maxLength)
+        // Never more tokens than the model has positions for (RoBERTa-style tables hold two fewer).
+        let maxLength = min(args.maxLength, classifier.encoder.maxSequenceLength)
+        if maxLength < args.maxLength {
+            FileHandle.standardError.write(Data("note: texts are truncated to \(maxLength) tokens, the most this model takes\n".utf8))
+        }
+        let options = TokenizationOptions(truncation: .longestFirst, maxLength: maxLength)
         func tokenize(_ d: LabelledTexts) throws -> TokenizedDataset {
             try TokenizedDataset(tokenizing: d.texts, targets: .classes(d.labels), tokenizer: tokenizer, options: options)
         }

@@ -9,8 +9,9 @@ public enum ProblemType: String, Sendable {
     case regression
 }
 
-/// A model's `config.json`, for BERT and DistilBERT (whose differently named fields are mapped
-/// onto the same properties). Keys Verdict does not use are kept and written back on save.
+/// A model's `config.json`: the fields every encoder family shares (DistilBERT's differently named ones are mapped
+/// onto the same properties); family files read their own fields through `field(_:)`. Keys Verdict
+/// does not use are kept and written back on save.
 public struct ModelConfig: Sendable {
     public var modelType: String
     public var vocabSize: Int

@@ -14,7 +14,8 @@ public final class SequenceClassifier: @unchecked Sendable {
     public let encoder: any EncoderModel
     public var parameters: ParameterStore
     public let loadReport: LoadReport
-    let head: ClassificationHead
+    /// The classification head (the family's, or the custom head of `config.customHead`).
+    public let head: ClassificationHead
 
     public init(config: ModelConfig, encoder: any EncoderModel, parameters: ParameterStore, loadReport: LoadReport = LoadReport()) {
         self.config = config; self.encoder = encoder; self.parameters = parameters; self.loadReport = loadReport

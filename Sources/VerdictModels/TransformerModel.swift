@@ -45,6 +45,9 @@ public final class TransformerModel: @unchecked Sendable {
 
 /// Loads base encoders (`AutoModel.from_pretrained`), dispatching on `model_type`.
 public enum AutoModel {
+    /// The `model_type` values Verdict implements.
+    public static var supportedModelTypes: [String] { encoderFamilies.keys.sorted() }
+
     /// Loads from a folder or a cached Hub model id.
     public static func from(pretrained nameOrPath: String) throws -> TransformerModel {
         let folder = try resolveModelFolder(nameOrPath)

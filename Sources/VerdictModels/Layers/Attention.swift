@@ -2,8 +2,9 @@ import Foundation
 import VerdictTensor
 
 /// What varies between the families' self-attention, apart from how q, k and v are projected
-/// (see `EncoderLayer`): the score scale, an optional sliding window and an optional additive
-/// relative-position bias. Rotary positions are applied to q and k before (`Rotary`).
+/// (see `EncoderLayer`): the score scale, an optional sliding window, an optional additive
+/// relative-position bias and DeBERTa's disentangled c2p/p2c terms. Rotary positions are applied
+/// to q and k before (`Rotary`).
 struct AttentionOptions {
     var heads: Int
     /// Multiplies `q · k` (`1 / √head_dim` unless a family says otherwise).
@@ -13,6 +14,8 @@ struct AttentionOptions {
     var window: Int? = nil
     /// Bucketed relative-position bias added to every score (MPNet).
     var relativeBias: RelativePositionBias? = nil
+    /// Content-to-position and position-to-content terms (DeBERTa); the scale is the family's.
+    var disentangled: DisentangledAttention? = nil
 
     init(heads: Int, headDim: Int, window: Int? = nil, relativeBias: RelativePositionBias? = nil) {
         self.heads = heads; self.scale = 1 / Float(headDim).squareRoot(); self.window = window; self.relativeBias = relativeBias
@@ -58,9 +61,9 @@ struct RelativePositionBias {
 }
 
 /// Scaled dot-product attention over a packed batch: for each sequence and head,
-/// `softmax(scale · Q Kᵀ + bias) V`, with scores outside the window removed. No padding exists,
-/// so no padding mask is needed; (sequence, head) pairs run in parallel, each with
-/// single-threaded kernels.
+/// `softmax(scale · (Q Kᵀ + disentangled terms) + bias) V`, with scores outside the window
+/// removed. No padding exists, so no padding mask is needed; (sequence, head) pairs run in
+/// parallel, each with single-threaded kernels.
 enum PackedAttention {
     struct Cache {
         var q: Tensor, k: Tensor, v: Tensor
@@ -69,10 +72,14 @@ enum PackedAttention {
         var probOffsets: [Int]
         /// Dropout mask on the probabilities, same layout as `probs`.
         var dropMask: [Float]?
+        /// The projected relative embeddings of the disentangled terms.
+        var positional: DisentangledAttention.Projected?
     }
 
-    /// `q`, `k`, `v`: `[tokens, hidden]`. Returns the context `[tokens, hidden]`.
-    static func forward(q: Tensor, k: Tensor, v: Tensor, offsets: [Int], options o: AttentionOptions, _ p: ParameterStore,
+    /// `q`, `k`, `v`: `[tokens, hidden]`; `positional`: the relative embeddings projected for the
+    /// disentangled terms, when `options` has them. Returns the context `[tokens, hidden]`.
+    static func forward(q: Tensor, k: Tensor, v: Tensor, positional: DisentangledAttention.Projected? = nil, offsets: [Int],
+                        options o: AttentionOptions, _ p: ParameterStore,
                         dropout: Float, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, Cache?) {
         let heads = o.heads, hidden = q.shape[1], d = hidden / heads, sequences = offsets.count - 1
         var probOffsets = [0]
@@ -86,11 +93,14 @@ enum PackedAttention {
         var context = Tensor(shape: q.shape)
         let dropMask = Dropout.mask(count: probs.count, p: dropout, rng: &rng)
         let biasByDistance = o.relativeBias.map { $0.biasByDistance(p[$0.table], heads: heads, length: longest) } ?? []
+        let terms = positional == nil ? nil : o.disentangled
+        let positionRows = terms?.rowsByDistance(length: longest) ?? []
         q.scalars.withUnsafeBufferPointer { qp in
         k.scalars.withUnsafeBufferPointer { kp in
         v.scalars.withUnsafeBufferPointer { vp in
         context.scalars.withUnsafeMutableBufferPointer { cp in
         probs.withUnsafeMutableBufferPointer { pp in
+        positionRows.withUnsafeBufferPointer { rows in
             let (q0, k0, v0, c0, p0) = (qp.baseAddress!, kp.baseAddress!, vp.baseAddress!, cp.baseAddress!, pp.baseAddress!)
             Parallel.forEach(sequences * heads) { task in
                 let s = task / heads, h = task % heads
@@ -100,6 +110,10 @@ enum PackedAttention {
                 let scores = p0 + probOffsets[task]
                 gemm(transposeB: true, m: l, n: l, k: d, a: q0 + rowOffset, lda: hidden, b: k0 + rowOffset, ldb: hidden,
                      c: scores, ldc: l, parallel: false)
+                if let terms, let positional {
+                    let t = DisentangledAttention.Task(length: l, headDim: d, stride: hidden, column: h * d, rows: rows.baseAddress!, longest: longest)
+                    terms.addScores(scores, task: t, q: q0 + rowOffset, k: k0 + rowOffset, positional: positional)
+                }
                 if o.shapesScores {
                     biasByDistance.withUnsafeBufferPointer { bias in
                         let headBias = bias.isEmpty ? nil : bias.baseAddress! + h * (2 * longest - 1) + longest - 1
@@ -115,8 +129,8 @@ enum PackedAttention {
                     gemm(m: l, n: d, k: l, a: scores, lda: l, b: v0 + rowOffset, ldb: hidden, c: c0 + rowOffset, ldc: hidden, parallel: false)
                 }
             }
-        }}}}}
-        let cache = keepCache ? Cache(q: q, k: k, v: v, probs: probs, probOffsets: probOffsets, dropMask: dropMask) : nil
+        }}}}}}
+        let cache = keepCache ? Cache(q: q, k: k, v: v, probs: probs, probOffsets: probOffsets, dropMask: dropMask, positional: positional) : nil
         return (context, cache)
     }
 
@@ -140,10 +154,11 @@ enum PackedAttention {
         }
     }
 
-    /// Gradients of `q`, `k`, `v` given the gradient of the context; the relative-bias table's
-    /// gradient is accumulated into `grads`.
+    /// Gradients of `q`, `k`, `v` (and of the projected relative embeddings, when the cache has
+    /// them) given the gradient of the context; the relative-bias table's gradient is accumulated
+    /// into `grads`.
     static func backward(_ dContext: Tensor, cache c: Cache, offsets: [Int], options o: AttentionOptions,
-                         grads: inout ParameterStore) -> (Tensor, Tensor, Tensor) {
+                         grads: inout ParameterStore) -> (Tensor, Tensor, Tensor, DisentangledAttention.Projected?) {
         let heads = o.heads, hidden = c.q.shape[1], d = hidden / heads, sequences = offsets.count - 1
         let scale = o.scale
         let longest = zip(offsets.dropFirst(), offsets).map { $0 - $1 }.max() ?? 0
@@ -152,6 +167,12 @@ enum PackedAttention {
         // One bias-gradient row per task, summed afterwards (tasks run in parallel).
         var dBias = [Float](repeating: 0, count: o.relativeBias == nil ? 0 : sequences * heads * bucketCount)
         var dq = Tensor(shape: c.q.shape), dk = Tensor(shape: c.k.shape), dv = Tensor(shape: c.v.shape)
+        // Disentangled terms: one `[2·span, d]` gradient of Kᵣ and of Qᵣ per task, summed afterwards.
+        let terms = c.positional == nil ? nil : o.disentangled, positional = c.positional
+        let positionRows = terms?.rowsByDistance(length: longest) ?? []
+        let perTask = 2 * (terms?.span ?? 0) * d
+        var dPositionKey = [Float](repeating: 0, count: positional?.key == nil ? 0 : sequences * heads * perTask)
+        var dPositionQuery = [Float](repeating: 0, count: positional?.query == nil ? 0 : sequences * heads * perTask)
         c.q.scalars.withUnsafeBufferPointer { qp in
         c.k.scalars.withUnsafeBufferPointer { kp in
         c.v.scalars.withUnsafeBufferPointer { vp in
@@ -161,6 +182,9 @@ enum PackedAttention {
         dk.scalars.withUnsafeMutableBufferPointer { dkp in
         dv.scalars.withUnsafeMutableBufferPointer { dvp in
         dBias.withUnsafeMutableBufferPointer { dbp in
+        dPositionKey.withUnsafeMutableBufferPointer { dpkp in
+        dPositionQuery.withUnsafeMutableBufferPointer { dpqp in
+        positionRows.withUnsafeBufferPointer { rows in
             let (q0, k0, v0, dc0, p0) = (qp.baseAddress!, kp.baseAddress!, vp.baseAddress!, dcp.baseAddress!, pp.baseAddress!)
             let (dq0, dk0, dv0) = (dqp.baseAddress!, dkp.baseAddress!, dvp.baseAddress!)
             let db0 = o.relativeBias == nil ? nil : dbp.baseAddress
@@ -192,8 +216,14 @@ enum PackedAttention {
                 // dQ = dS K, dK = dSᵀ Q
                 gemm(m: l, n: d, k: l, a: dp, lda: l, b: k0 + o, ldb: hidden, c: dq0 + o, ldc: hidden, parallel: false)
                 gemm(transposeA: true, m: l, n: d, k: l, a: dp, lda: l, b: q0 + o, ldb: hidden, c: dk0 + o, ldc: hidden, parallel: false)
+                if let terms, let positional {
+                    let t = DisentangledAttention.Task(length: l, headDim: d, stride: hidden, column: h * d, rows: rows.baseAddress!, longest: longest)
+                    terms.accumulateGradients(dp, task: t, q: q0 + o, k: k0 + o, dq: dq0 + o, dk: dk0 + o, positional: positional,
+                                              dKey: dpkp.baseAddress.map { $0 + task * perTask },
+                                              dQuery: dpqp.baseAddress.map { $0 + task * perTask })
+                }
             }
-        }}}}}}}}}
+        }}}}}}}}}}}}
         if let bias = o.relativeBias {
             grads.modify(bias.table) { g in
                 for task in 0..<(sequences * heads) {
@@ -202,6 +232,14 @@ enum PackedAttention {
                 }
             }
         }
-        return (dq, dk, dv)
+        var dPositional: DisentangledAttention.Projected? = nil
+        if let terms, let positional {
+            func gather(_ perTaskGradients: [Float], _ present: Tensor?) -> Tensor? {
+                present == nil ? nil : DisentangledAttention.gatherHeads(perTaskGradients, tasks: sequences * heads, heads: heads,
+                                                                         rows: 2 * terms.span, headDim: d)
+            }
+            dPositional = DisentangledAttention.Projected(key: gather(dPositionKey, positional.key), query: gather(dPositionQuery, positional.query))
+        }
+        return (dq, dk, dv, dPositional)
     }
 }

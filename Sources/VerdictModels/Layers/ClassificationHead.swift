@@ -76,6 +76,18 @@ public struct ClassificationHead: Sendable {
         }
     }
 
+    /// The head in one line: `[CLS] → pooler.dense → tanh → dropout 0.1 → classifier`.
+    public var summary: String {
+        ([pooling == .mean ? "mean" : "first token"] + steps.map { step -> String in
+            switch step {
+            case let .linear(name, _, _, _): return name
+            case let .activation(a): return a.rawValue
+            case let .norm(name, _, _, _): return name
+            case let .dropout(p): return String(format: "dropout %g", p)
+            }
+        }).joined(separator: " → ")
+    }
+
     /// The prefix of the last `Linear`, whose output is one score per label.
     var outputLayer: String? {
         for step in steps.reversed() { if case let .linear(name, _, _, _) = step { return name } }

@@ -2,7 +2,8 @@ import VerdictTensor
 
 /// Token embeddings: `LayerNorm(word[id] (+ position[pos]) (+ tokenType[type]))`, then dropout,
 /// then an optional projection to the hidden width (ELECTRA's `embeddings_project`, ALBERT's
-/// `embedding_hidden_mapping_in`).
+/// `embedding_hidden_mapping_in`), or a projection without bias before the norm (DeBERTa's
+/// `embed_proj`).
 struct Embeddings {
     /// How absolute position ids are numbered.
     enum PositionIds {
@@ -26,9 +27,15 @@ struct Embeddings {
     let dropout: Float
     /// Prefix of a `Linear` from the embedding width to the hidden width.
     var projection: String? = nil
+    /// Where `projection` sits: after the norm and dropout, with a bias (ELECTRA, ALBERT), or
+    /// before the norm, without one (DeBERTa).
+    enum ProjectionPlacement { case afterNorm, beforeNorm }
+    var projectionPlacement = ProjectionPlacement.afterNorm
 
     struct Cache {
         var sum: Tensor
+        /// The norm's input when the projection precedes it.
+        var projected: Tensor?
         var norm: Ops.LayerNormCache
         var drop: [Float]?
         var normalized: Tensor?
@@ -75,12 +82,14 @@ struct Embeddings {
                 }
             }
         }
-        var (y, normCache) = p.layerNorm(sum, norm, eps: eps)
+        let before = projectionPlacement == .beforeNorm ? projection : nil, after = before == nil ? projection : nil
+        let projected = before.map { p.linear(sum, $0) }
+        var (y, normCache) = p.layerNorm(projected ?? sum, norm, eps: eps)
         let drop = Dropout.mask(count: y.count, p: dropout, rng: &rng)
         Dropout.apply(&y, drop)
-        let normalized = projection == nil ? nil : y
-        if let projection { y = p.linear(y, projection) }
-        return (y, keepCache ? Cache(sum: sum, norm: normCache, drop: drop, normalized: normalized) : nil)
+        let normalized = after == nil ? nil : y
+        if let after { y = p.linear(y, after) }
+        return (y, keepCache ? Cache(sum: sum, projected: projected, norm: normCache, drop: drop, normalized: normalized) : nil)
     }
 
     func backward(_ dy: Tensor, cache: Cache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
@@ -89,7 +98,10 @@ struct Embeddings {
             dOut = p.linearBackward(dy, input: normalized, projection, grads: &grads)!
         }
         Dropout.apply(&dOut, cache.drop)
-        let dSum = p.layerNormBackward(dOut, input: cache.sum, cache: cache.norm, norm, grads: &grads)
+        var dSum = p.layerNormBackward(dOut, input: cache.projected ?? cache.sum, cache: cache.norm, norm, grads: &grads)
+        if let projection, cache.projected != nil {
+            dSum = p.linearBackward(dSum, input: cache.sum, projection, grads: &grads)!
+        }
         let width = dSum.shape[1]
         for (name, rows) in lookups(batch) {
             grads.modify(name) { g in
@@ -108,9 +120,13 @@ struct Embeddings {
         var out: [(String, [Int])] = [(word, [vocab, width])]
         if let position { out.append((position, [positions, width])) }
         if let tokenType { out.append((tokenType, [types, width])) }
-        out.append((norm + ".weight", [width]))
-        if normBias { out.append((norm + ".bias", [width])) }
-        if let projection { out += [(projection + ".weight", [hidden, width]), (projection + ".bias", [hidden])] }
+        let normWidth = projection != nil && projectionPlacement == .beforeNorm ? hidden : width
+        out.append((norm + ".weight", [normWidth]))
+        if normBias { out.append((norm + ".bias", [normWidth])) }
+        if let projection {
+            out.append((projection + ".weight", [hidden, width]))
+            if projectionPlacement == .afterNorm { out.append((projection + ".bias", [hidden])) }
+        }
         return out
     }
 }

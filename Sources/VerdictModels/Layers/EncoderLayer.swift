@@ -52,7 +52,8 @@ struct EncoderLayerNames {
 ///     y  = x1 + MLP(Norm(x1))
 ///
 /// with `MLP(h) = act(h W₁) W₂`, or gated `(act(h W_in) ⊙ (h W_gate)) W₂` where `W₁` holds
-/// `[W_in; W_gate]` (GeGLU, SwiGLU).
+/// `[W_in; W_gate]` (GeGLU, SwiGLU). With disentangled attention (DeBERTa) the layer also projects
+/// the stack's shared relative embeddings and returns their gradient.
 struct EncoderLayer {
     enum Placement { case postNorm, preNorm }
     enum MLPKind { case dense, gated }
@@ -82,6 +83,7 @@ struct EncoderLayer {
         var x: Tensor
         var attentionInput: Tensor, attentionInputNorm: Ops.LayerNormCache?
         var attention: PackedAttention.Cache
+        var positional: DisentangledAttention.Cache?
         var context: Tensor
         var attentionDrop: [Float]?
         var residual1: Tensor, norm1: Ops.LayerNormCache?, x1: Tensor
@@ -91,7 +93,8 @@ struct EncoderLayer {
         var residual2: Tensor, norm2: Ops.LayerNormCache?
     }
 
-    func forward(_ x: Tensor, batch: PackedBatch, positions: [Int32], _ p: ParameterStore,
+    /// `relative`: the relative-position embeddings of disentangled attention (`RelativeEmbeddings`).
+    func forward(_ x: Tensor, batch: PackedBatch, positions: [Int32], relative: Tensor? = nil, _ p: ParameterStore,
                  rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, Cache?) {
         let pre = placement == .preNorm
         var attentionInput = x, attentionInputNorm: Ops.LayerNormCache? = nil
@@ -101,8 +104,10 @@ struct EncoderLayer {
             rotary.rotate(&q, positions: positions)
             rotary.rotate(&k, positions: positions)
         }
-        let (context, attentionCache) = PackedAttention.forward(q: q, k: k, v: v, offsets: batch.offsets, options: attention, p,
-                                                                dropout: attentionDropout, rng: &rng, keepCache: keepCache)
+        var positional: DisentangledAttention.Projected? = nil, positionalCache: DisentangledAttention.Cache? = nil
+        if let terms = attention.disentangled, let relative { (positional, positionalCache) = terms.project(relative, p, rng: &rng) }
+        let (context, attentionCache) = PackedAttention.forward(q: q, k: k, v: v, positional: positional, offsets: batch.offsets,
+                                                                options: attention, p, dropout: attentionDropout, rng: &rng, keepCache: keepCache)
         var attended = p.linear(context, names.attentionOutput)
         let attentionDrop = Dropout.mask(count: attended.count, p: attentionOutputDropout, rng: &rng)
         Dropout.apply(&attended, attentionDrop)
@@ -124,13 +129,15 @@ struct EncoderLayer {
         if !pre { (y, norm2) = p.layerNorm(residual2, names.outputNorm, eps: eps) }
         guard keepCache, let attentionCache else { return (y, nil) }
         return (y, Cache(x: x, attentionInput: attentionInput, attentionInputNorm: attentionInputNorm, attention: attentionCache,
-                         context: context, attentionDrop: attentionDrop, residual1: residual1, norm1: norm1, x1: x1,
+                         positional: positionalCache, context: context, attentionDrop: attentionDrop, residual1: residual1, norm1: norm1, x1: x1,
                          mlpInput: mlpInput, mlpInputNorm: mlpInputNorm, preActivation: preActivation, activated: activated,
                          hiddenDrop: hiddenDrop, outputDrop: outputDrop, residual2: residual2, norm2: norm2))
     }
 
+    /// Returns the gradient of the layer's input; disentangled attention adds the gradient of the
+    /// relative embeddings to `dRelative`.
     func backward(_ dy: Tensor, cache c: Cache, batch: PackedBatch, positions: [Int32], _ p: ParameterStore,
-                  grads: inout ParameterStore) -> Tensor {
+                  grads: inout ParameterStore, dRelative: inout Tensor?) -> Tensor {
         var dResidual2 = dy
         if let norm2 = c.norm2 { dResidual2 = p.layerNormBackward(dy, input: c.residual2, cache: norm2, names.outputNorm, grads: &grads) }
         var dx1 = dResidual2
@@ -149,7 +156,11 @@ struct EncoderLayer {
         var dx = dResidual1
         Dropout.apply(&dResidual1, c.attentionDrop)
         let dContext = p.linearBackward(dResidual1, input: c.context, names.attentionOutput, grads: &grads)!
-        var (dq, dk, dv) = PackedAttention.backward(dContext, cache: c.attention, offsets: batch.offsets, options: attention, grads: &grads)
+        var (dq, dk, dv, dPositional) = PackedAttention.backward(dContext, cache: c.attention, offsets: batch.offsets, options: attention, grads: &grads)
+        if let terms = attention.disentangled, let dPositional, let positionalCache = c.positional {
+            let dThis = terms.projectBackward(dPositional, cache: positionalCache, p, grads: &grads)
+            dRelative = dRelative.map { Ops.add($0, dThis) } ?? dThis
+        }
         if let rotary {
             rotary.rotate(&dq, positions: positions, inverse: true)
             rotary.rotate(&dk, positions: positions, inverse: true)
