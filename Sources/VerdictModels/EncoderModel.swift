@@ -20,6 +20,8 @@ public protocol EncoderModel: Sendable {
     var pooler: String? { get }
     /// The class name `transformers` uses for this family's sequence classifier.
     var classifierArchitecture: String { get }
+    /// Whether the classifier puts global attention on each sequence's first token (Longformer).
+    var classifierGlobalAttention: Bool { get }
     /// The family's own sequence-classification head for `labels` outputs.
     func classificationHead(labels: Int) -> ClassificationHead
 
@@ -32,6 +34,7 @@ public protocol EncoderModel: Sendable {
 extension EncoderModel {
     public var buffers: Set<String> { [] }
     public var pooler: String? { nil }
+    public var classifierGlobalAttention: Bool { false }
 
     /// The most tokens one sequence may have (the position table's size, less any offset).
     public var maxSequenceLength: Int {

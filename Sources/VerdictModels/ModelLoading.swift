@@ -43,6 +43,7 @@ let encoderFamilies: [String: @Sendable (ModelConfig) throws -> any EncoderModel
     "albert": { try AlbertModel(config: $0) },
     "mpnet": { try MPNetModel(config: $0) },
     "modernbert": { try ModernBertModel(config: $0) },
+    "longformer": { try LongformerModel(config: $0) },
     "deberta-v2": { try DebertaV2Model(config: $0) },
 ]
 

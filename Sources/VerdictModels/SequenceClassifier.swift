@@ -47,6 +47,7 @@ public final class SequenceClassifier: @unchecked Sendable {
 
     /// Logits `[batch, numLabels]`. Pass a generator to apply dropout (training).
     public func forward(_ batch: PackedBatch, rng: inout SplitMix64?, keepCache: Bool = false) -> (Tensor, Cache?) {
+        let batch = encoder.classifierGlobalAttention ? batch.withGlobalAttentionOnFirstTokens() : batch
         let (hidden, encoderCache) = encoder.forward(batch, parameters, rng: &rng, keepCache: keepCache)
         let (logits, headCache) = head.forward(hidden, offsets: batch.offsets, parameters, rng: &rng)
         guard keepCache, let encoderCache else { return (logits, nil) }
@@ -55,6 +56,7 @@ public final class SequenceClassifier: @unchecked Sendable {
 
     /// Accumulates the gradients of every parameter given `dLogits`.
     public func backward(_ dLogits: Tensor, cache c: Cache, batch: PackedBatch, grads: inout ParameterStore) {
+        let batch = encoder.classifierGlobalAttention ? batch.withGlobalAttentionOnFirstTokens() : batch
         let dHidden = head.backward(dLogits, cache: c.head, offsets: batch.offsets, tokens: batch.tokenCount, parameters, grads: &grads)
         encoder.backward(dHidden, cache: c.encoder, batch: batch, parameters, grads: &grads)
     }

@@ -62,6 +62,8 @@ struct EncoderLayer {
     var placement = Placement.postNorm
     let attention: AttentionOptions
     var rotary: Rotary? = nil
+    /// Longformer's local + global attention, which replaces the q/k/v projections and `attention`.
+    var slidingWindow: SlidingWindowAttention? = nil
     var mlp = MLPKind.dense
     let activation: Activation
     let eps: Float
@@ -82,8 +84,9 @@ struct EncoderLayer {
     struct Cache {
         var x: Tensor
         var attentionInput: Tensor, attentionInputNorm: Ops.LayerNormCache?
-        var attention: PackedAttention.Cache
+        var attention: PackedAttention.Cache?
         var positional: DisentangledAttention.Cache?
+        var windowed: SlidingWindowAttention.Cache?
         var context: Tensor
         var attentionDrop: [Float]?
         var residual1: Tensor, norm1: Ops.LayerNormCache?, x1: Tensor
@@ -99,15 +102,23 @@ struct EncoderLayer {
         let pre = placement == .preNorm
         var attentionInput = x, attentionInputNorm: Ops.LayerNormCache? = nil
         if pre, let norm = names.attentionNorm { (attentionInput, attentionInputNorm) = p.layerNorm(x, norm, eps: eps) }
-        var (q, k, v) = project(attentionInput, p)
-        if let rotary {
-            rotary.rotate(&q, positions: positions)
-            rotary.rotate(&k, positions: positions)
-        }
-        var positional: DisentangledAttention.Projected? = nil, positionalCache: DisentangledAttention.Cache? = nil
-        if let terms = attention.disentangled, let relative { (positional, positionalCache) = terms.project(relative, p, rng: &rng) }
-        let (context, attentionCache) = PackedAttention.forward(q: q, k: k, v: v, positional: positional, offsets: batch.offsets,
+        let context: Tensor
+        var attentionCache: PackedAttention.Cache? = nil, positionalCache: DisentangledAttention.Cache? = nil
+        var windowedCache: SlidingWindowAttention.Cache? = nil
+        if let slidingWindow {
+            (context, windowedCache) = slidingWindow.forward(attentionInput, offsets: batch.offsets, isGlobal: batch.globalAttentionFlags, p,
+                                                             keepCache: keepCache)
+        } else {
+            var (q, k, v) = project(attentionInput, p)
+            if let rotary {
+                rotary.rotate(&q, positions: positions)
+                rotary.rotate(&k, positions: positions)
+            }
+            var positional: DisentangledAttention.Projected? = nil
+            if let terms = attention.disentangled, let relative { (positional, positionalCache) = terms.project(relative, p, rng: &rng) }
+            (context, attentionCache) = PackedAttention.forward(q: q, k: k, v: v, positional: positional, offsets: batch.offsets,
                                                                 options: attention, p, dropout: attentionDropout, rng: &rng, keepCache: keepCache)
+        }
         var attended = p.linear(context, names.attentionOutput)
         let attentionDrop = Dropout.mask(count: attended.count, p: attentionOutputDropout, rng: &rng)
         Dropout.apply(&attended, attentionDrop)
@@ -127,9 +138,9 @@ struct EncoderLayer {
         let residual2 = Ops.add(out, x1)
         var y = residual2, norm2: Ops.LayerNormCache? = nil
         if !pre { (y, norm2) = p.layerNorm(residual2, names.outputNorm, eps: eps) }
-        guard keepCache, let attentionCache else { return (y, nil) }
+        guard keepCache, attentionCache != nil || windowedCache != nil else { return (y, nil) }
         return (y, Cache(x: x, attentionInput: attentionInput, attentionInputNorm: attentionInputNorm, attention: attentionCache,
-                         positional: positionalCache, context: context, attentionDrop: attentionDrop, residual1: residual1, norm1: norm1, x1: x1,
+                         positional: positionalCache, windowed: windowedCache, context: context, attentionDrop: attentionDrop, residual1: residual1, norm1: norm1, x1: x1,
                          mlpInput: mlpInput, mlpInputNorm: mlpInputNorm, preActivation: preActivation, activated: activated,
                          hiddenDrop: hiddenDrop, outputDrop: outputDrop, residual2: residual2, norm2: norm2))
     }
@@ -156,16 +167,24 @@ struct EncoderLayer {
         var dx = dResidual1
         Dropout.apply(&dResidual1, c.attentionDrop)
         let dContext = p.linearBackward(dResidual1, input: c.context, names.attentionOutput, grads: &grads)!
-        var (dq, dk, dv, dPositional) = PackedAttention.backward(dContext, cache: c.attention, offsets: batch.offsets, options: attention, grads: &grads)
-        if let terms = attention.disentangled, let dPositional, let positionalCache = c.positional {
-            let dThis = terms.projectBackward(dPositional, cache: positionalCache, p, grads: &grads)
-            dRelative = dRelative.map { Ops.add($0, dThis) } ?? dThis
+        var dAttentionInput: Tensor
+        if let slidingWindow, let windowed = c.windowed {
+            dAttentionInput = slidingWindow.backward(dContext, cache: windowed, isGlobal: batch.globalAttentionFlags, p, grads: &grads)
+        } else if let attentionCache = c.attention {
+            var (dq, dk, dv, dPositional) = PackedAttention.backward(dContext, cache: attentionCache, offsets: batch.offsets, options: attention,
+                                                                     grads: &grads)
+            if let terms = attention.disentangled, let dPositional, let positionalCache = c.positional {
+                let dThis = terms.projectBackward(dPositional, cache: positionalCache, p, grads: &grads)
+                dRelative = dRelative.map { Ops.add($0, dThis) } ?? dThis
+            }
+            if let rotary {
+                rotary.rotate(&dq, positions: positions, inverse: true)
+                rotary.rotate(&dk, positions: positions, inverse: true)
+            }
+            dAttentionInput = projectBackward(dq, dk, dv, input: c.attentionInput, p, grads: &grads)
+        } else {
+            preconditionFailure("EncoderLayer.backward: the cache holds no attention activations")
         }
-        if let rotary {
-            rotary.rotate(&dq, positions: positions, inverse: true)
-            rotary.rotate(&dk, positions: positions, inverse: true)
-        }
-        var dAttentionInput = projectBackward(dq, dk, dv, input: c.attentionInput, p, grads: &grads)
         if let norm = c.attentionInputNorm, let name = names.attentionNorm {
             dAttentionInput = p.layerNormBackward(dAttentionInput, input: c.x, cache: norm, name, grads: &grads)
         }

@@ -10,6 +10,21 @@ public struct PackedBatch: Sendable {
     public var positions: [Int32]
     /// `sequenceCount + 1` boundaries.
     public var offsets: [Int]
+    /// Tokens with global attention (Longformer's `global_attention_mask`); `nil`: none.
+    public var globalAttention: [Bool]? = nil
+
+    /// `globalAttention`, or `false` for every token.
+    var globalAttentionFlags: [Bool] { globalAttention ?? [Bool](repeating: false, count: tokenCount) }
+
+    /// The same batch with global attention on the first token of each sequence (what
+    /// `LongformerForSequenceClassification` does when given no global attention mask).
+    public func withGlobalAttentionOnFirstTokens() -> PackedBatch {
+        var batch = self
+        var flags = globalAttentionFlags
+        for s in 0..<sequenceCount where offsets[s + 1] > offsets[s] { flags[offsets[s]] = true }
+        batch.globalAttention = flags
+        return batch
+    }
 
     public var tokenCount: Int { inputIds.count }
     public var sequenceCount: Int { offsets.count - 1 }
