@@ -6,7 +6,7 @@ Usage: python tools/bench_families.py OUT_DIR [NAMES...]
 Writes OUT_DIR/<family>/: a randomly initialised `XxxForSequenceClassification` (2 labels) in the family's
 base shape (BERT-base: hidden 768, 12 layers, 12 heads, intermediate 3072; ModernBERT-base: 22 layers,
 intermediate 1152, local attention 128, global every 3rd layer; ALBERT-base: embeddings 128 wide, one shared
-layer; ELECTRA-base), with the tokenizer of its tiny fixture in Fixtures/families (a small vocabulary: texts
+layer; ELECTRA-base; Longformer-base: window 512, 4,096 tokens), with the tokenizer of its tiny fixture in Fixtures/families (a small vocabulary: texts
 split into more tokens than with the real vocabularies, the same number on both sides). Speed does not depend on
 the weights' values; `tools/bench_families.sh` times Verdict and PyTorch on them in the same run.
 """
@@ -24,7 +24,8 @@ FAMILIES = {
     "mpnet": ("tiny-mpnet", dict(BASE, max_position_embeddings=514)),
     "modernbert": ("tiny-modernbert", dict(hidden_size=768, num_hidden_layers=22, num_attention_heads=12, intermediate_size=1152,
                                             max_position_embeddings=8192, local_attention=128, global_attn_every_n_layers=3)),
-    "deberta-v2": ("tiny-deberta-v2", dict(BASE, max_position_embeddings=512, position_buckets=256)),
+    "deberta-v2": ("tiny-deberta-v2", dict(BASE, max_position_embeddings=512, position_buckets=256, pooler_hidden_size=768)),
+    "longformer": ("tiny-longformer", dict(BASE, max_position_embeddings=4098, attention_window=[512] * 12)),
 }
 
 
@@ -39,6 +40,9 @@ def main():
         config = AutoConfig.from_pretrained(src)
         for k, v in shape.items():
             setattr(config, k, v)
+        if getattr(config, "layer_types", None) is not None:  # ModernBERT: one entry per layer
+            every = shape.get("global_attn_every_n_layers", 3)
+            config.layer_types = ["sliding_attention" if i % every else "full_attention" for i in range(config.num_hidden_layers)]
         config.num_labels = 2
         config.id2label, config.label2id = {0: "NEGATIVE", 1: "POSITIVE"}, {"NEGATIVE": 0, "POSITIVE": 1}
         model = AutoModelForSequenceClassification.from_config(config)
@@ -50,7 +54,7 @@ def main():
                 shutil.copy(os.path.join(src, f), dest)
         tc = os.path.join(dest, "tokenizer_config.json")
         cfg = json.load(open(tc))
-        cfg["model_max_length"] = 512
+        cfg["model_max_length"] = 4096 if name == "longformer" else 512
         json.dump(cfg, open(tc, "w"), indent=1)
         print(dest, sum(p.numel() for p in model.parameters()), "parameters")
 

@@ -8,7 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 verdict="$1"; python="$2"; shift 2
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(tiny-roberta tiny-xlm-roberta tiny-camembert tiny-electra tiny-albert tiny-albert-groups tiny-mpnet tiny-modernbert tiny-modernbert-cls)
+[ ${#names[@]} -gt 0 ] || names=(tiny-roberta tiny-xlm-roberta tiny-camembert tiny-electra tiny-albert tiny-albert-groups tiny-mpnet tiny-modernbert tiny-modernbert-cls tiny-deberta-v2 tiny-deberta-v2-classic tiny-longformer)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 head -n 97 "$root/../shared/data/sst2/train.tsv" > "$work/train.tsv"   # header + 96 sentences

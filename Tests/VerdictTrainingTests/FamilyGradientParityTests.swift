@@ -10,6 +10,7 @@ import VerdictTokenizers
 /// every encoder family against PyTorch, dropout off (goldens from tools/make_family_fixtures.py).
 final class FamilyGradientParityTests: XCTestCase {
     static let families = GradientParityTests.root.appendingPathComponent("Fixtures/families")
+    static let training = families.appendingPathComponent("training")
     /// The family checkpoints Verdict trains (Fixtures/families holds the rest for the families still to come).
     static let supported = ["tiny-roberta", "tiny-xlm-roberta", "tiny-camembert", "tiny-electra", "tiny-albert", "tiny-albert-groups",
                             "tiny-mpnet", "tiny-modernbert", "tiny-modernbert-cls", "tiny-longformer", "tiny-deberta-v2", "tiny-deberta-v2-classic"]
@@ -33,60 +34,16 @@ final class FamilyGradientParityTests: XCTestCase {
     func testLossAndGradientsAllProblemTypes() throws {
         let g = try GradientParityTests.golden()
         for model in Self.supported {
-            let batch = try batch(model, g.texts)
-            for (problem, targets) in [(ProblemType.singleLabelClassification, Targets.classes(g.single)),
-                                       (.multiLabelClassification, .multiHot(g.multi)), (.regression, .values(g.regression))] {
-                let file = try SafeTensorsFile(url: Self.families.appendingPathComponent("training/\(model).\(problem.rawValue).grads.safetensors"))
-                let classifier = try AutoModelForSequenceClassification.from(
-                    pretrained: Self.families.appendingPathComponent(model).path,
-                    labels: problem == .regression ? ["LABEL_0"] : nil, problemType: problem)
-                for name in file.names where name.hasPrefix("param.") {
-                    classifier.parameters[String(name.dropFirst(6))] = try file.tensor(name)
-                }
-                var rng: SplitMix64? = nil
-                let (logits, cache) = classifier.forward(batch, rng: &rng, keepCache: true)
-                let (loss, dLogits) = Loss.compute(logits, targets)
-                XCTAssertEqual(loss, try file.tensor("loss").scalars[0], accuracy: 1e-5 * max(1, abs(loss)), "\(model) \(problem)")
-                var grads = classifier.parameters.zeros()
-                classifier.backward(dLogits, cache: cache!, batch: batch, grads: &grads)
-                var worst: (Float, String) = (0, "")
-                for name in file.names where name.hasPrefix("grad.") {
-                    let param = String(name.dropFirst(5))
-                    let e = error(param, grads[param], try file.tensor(name))
-                    if e > worst.0 { worst = (e, param) }
-                }
-                print("gradient parity \(model) \(problem.rawValue): loss \(loss), worst relative error \(worst.0) (\(worst.1))")
-                XCTAssertLessThan(worst.0, 1e-4, "\(model) \(problem) \(worst.1)")
-                XCTAssertEqual(Set(file.names.filter { $0.hasPrefix("grad.") }.map { String($0.dropFirst(5)) }), Set(classifier.trainableNames),
-                               "\(model): every parameter has a reference gradient")
-            }
+            try GradientParityTests.checkGradients(model, folder: Self.families.appendingPathComponent(model), goldens: Self.training,
+                                                   batch: try batch(model, g.texts), golden: g, error: error)
         }
     }
 
     func testTwentyAdamWStepsWithWarmupAndClipping() throws {
         let g = try GradientParityTests.golden()
         for model in Self.supported {
-            let classifier = try AutoModelForSequenceClassification.from(pretrained: Self.families.appendingPathComponent(model).path,
-                                                                          problemType: .singleLabelClassification)
-            let halves = [try batch(model, Array(g.texts[0..<3])), try batch(model, Array(g.texts[3..<6]))]
-            let labels = [Array(g.single[0..<3]), Array(g.single[3..<6])]
-            let names = classifier.trainableNames
-            var optimizer = AdamW(parameters: classifier.parameters, names: names, weightDecay: 0.01)
-            for step in 0..<20 {
-                var rng: SplitMix64? = nil
-                let (logits, cache) = classifier.forward(halves[step % 2], rng: &rng, keepCache: true)
-                let (_, dLogits) = Loss.crossEntropy(logits, labels[step % 2])
-                var grads = classifier.parameters.zeros()
-                classifier.backward(dLogits, cache: cache!, batch: halves[step % 2], grads: &grads)
-                clipGradientNorm(&grads, names: names, maxNorm: 1)
-                let lr = 1e-3 * LearningRateSchedule.linear.factor(step: step, warmupSteps: 5, totalSteps: 20)
-                optimizer.update(&classifier.parameters, gradients: grads, lr: lr)
-            }
-            let expected = try SafeTensorsFile(url: Self.families.appendingPathComponent("training/\(model).adamw20.safetensors"))
-            var worst: Float = 0
-            for name in expected.names { worst = max(worst, classifier.parameters[name].maxAbsDifference(try expected.tensor(name))) }
-            print("AdamW 20 steps \(model): max |Δw| \(worst)")
-            XCTAssertLessThan(worst, 1e-4, model)
+            try GradientParityTests.checkAdamW(model, folder: Self.families.appendingPathComponent(model), goldens: Self.training,
+                                               halves: [try batch(model, Array(g.texts[0..<3])), try batch(model, Array(g.texts[3..<6]))], golden: g)
         }
     }
 

@@ -36,32 +36,40 @@ final class GradientParityTests: XCTestCase {
     func testLossAndGradientsAllProblemTypes() throws {
         let g = try Self.golden()
         for model in ["tiny-bert-safetensors-fp32", "tiny-distilbert-safetensors-fp32"] {
-            let batch = try batch(model, g.texts)
-            for (problem, targets) in [(ProblemType.singleLabelClassification, Targets.classes(g.single)),
-                                       (.multiLabelClassification, .multiHot(g.multi)), (.regression, .values(g.regression))] {
-                let file = try SafeTensorsFile(url: Self.fixtures.appendingPathComponent("\(model).\(problem.rawValue).grads.safetensors"))
-                let classifier = try AutoModelForSequenceClassification.from(
-                    pretrained: Self.models.appendingPathComponent(model).path,
-                    labels: problem == .regression ? ["LABEL_0"] : nil, problemType: problem)
-                for name in file.names where name.hasPrefix("param.") {
-                    classifier.parameters[String(name.dropFirst(6))] = try file.tensor(name)
-                }
-                var rng: SplitMix64? = nil
-                let (logits, cache) = classifier.forward(batch, rng: &rng, keepCache: true)
-                let (loss, dLogits) = Loss.compute(logits, targets)
-                XCTAssertEqual(loss, try file.tensor("loss").scalars[0], accuracy: 1e-5 * max(1, abs(loss)), "\(model) \(problem)")
-                var grads = classifier.parameters.zeros()
-                classifier.backward(dLogits, cache: cache!, batch: batch, grads: &grads)
-                var worst: (Float, String) = (0, "")
-                for name in file.names where name.hasPrefix("grad.") {
-                    let param = String(name.dropFirst(5))
-                    let e = Self.gradientError(param, grads[param], try file.tensor(name))
-                    if e > worst.0 { worst = (e, param) }
-                }
-                print("gradient parity \(model) \(problem.rawValue): loss \(loss), worst relative error \(worst.0) (\(worst.1))")
-                XCTAssertLessThan(worst.0, 1e-4, "\(model) \(problem) \(worst.1)")
-                XCTAssertEqual(file.names.filter { $0.hasPrefix("grad.") }.count, classifier.trainableNames.count, "every parameter has a reference gradient")
+            try Self.checkGradients(model, folder: Self.models.appendingPathComponent(model), goldens: Self.fixtures,
+                                    batch: try batch(model, g.texts), golden: g, error: Self.gradientError)
+        }
+    }
+
+    /// Loss and every parameter gradient of `folder`'s classifier on `batch`, for the three problem
+    /// types, against `<goldens>/<model>.<problem>.grads.safetensors` (dropout off). `error` compares
+    /// one parameter's gradient with the reference.
+    static func checkGradients(_ model: String, folder: URL, goldens: URL, batch: PackedBatch, golden g: Golden,
+                               error: (String, Tensor, Tensor) -> Float) throws {
+        for (problem, targets) in [(ProblemType.singleLabelClassification, Targets.classes(g.single)),
+                                   (.multiLabelClassification, .multiHot(g.multi)), (.regression, .values(g.regression))] {
+            let file = try SafeTensorsFile(url: goldens.appendingPathComponent("\(model).\(problem.rawValue).grads.safetensors"))
+            let classifier = try AutoModelForSequenceClassification.from(pretrained: folder.path, labels: problem == .regression ? ["LABEL_0"] : nil,
+                                                                          problemType: problem)
+            for name in file.names where name.hasPrefix("param.") {
+                classifier.parameters[String(name.dropFirst(6))] = try file.tensor(name)
             }
+            var rng: SplitMix64? = nil
+            let (logits, cache) = classifier.forward(batch, rng: &rng, keepCache: true)
+            let (loss, dLogits) = Loss.compute(logits, targets)
+            XCTAssertEqual(loss, try file.tensor("loss").scalars[0], accuracy: 1e-5 * max(1, abs(loss)), "\(model) \(problem)")
+            var grads = classifier.parameters.zeros()
+            classifier.backward(dLogits, cache: cache!, batch: batch, grads: &grads)
+            var worst: (Float, String) = (0, "")
+            for name in file.names where name.hasPrefix("grad.") {
+                let param = String(name.dropFirst(5))
+                let e = error(param, grads[param], try file.tensor(name))
+                if e > worst.0 { worst = (e, param) }
+            }
+            print("gradient parity \(model) \(problem.rawValue): loss \(loss), worst relative error \(worst.0) (\(worst.1))")
+            XCTAssertLessThan(worst.0, 1e-4, "\(model) \(problem) \(worst.1)")
+            XCTAssertEqual(Set(file.names.filter { $0.hasPrefix("grad.") }.map { String($0.dropFirst(5)) }), Set(classifier.trainableNames),
+                           "\(model): every parameter has a reference gradient")
         }
     }
 
@@ -102,27 +110,32 @@ final class GradientParityTests: XCTestCase {
     func testTwentyAdamWStepsWithWarmupAndClipping() throws {
         let g = try Self.golden()
         for model in ["tiny-bert-safetensors-fp32", "tiny-distilbert-safetensors-fp32"] {
-            let classifier = try AutoModelForSequenceClassification.from(pretrained: Self.models.appendingPathComponent(model).path,
-                                                                          problemType: .singleLabelClassification)
-            let halves = [try batch(model, Array(g.texts[0..<3])), try batch(model, Array(g.texts[3..<6]))]
-            let labels = [Array(g.single[0..<3]), Array(g.single[3..<6])]
-            let names = classifier.trainableNames
-            var optimizer = AdamW(parameters: classifier.parameters, names: names, weightDecay: 0.01)
-            for step in 0..<20 {
-                var rng: SplitMix64? = nil
-                let (logits, cache) = classifier.forward(halves[step % 2], rng: &rng, keepCache: true)
-                let (_, dLogits) = Loss.crossEntropy(logits, labels[step % 2])
-                var grads = classifier.parameters.zeros()
-                classifier.backward(dLogits, cache: cache!, batch: halves[step % 2], grads: &grads)
-                clipGradientNorm(&grads, names: names, maxNorm: 1)
-                let lr = 1e-3 * LearningRateSchedule.linear.factor(step: step, warmupSteps: 5, totalSteps: 20)
-                optimizer.update(&classifier.parameters, gradients: grads, lr: lr)
-            }
-            let expected = try SafeTensorsFile(url: Self.fixtures.appendingPathComponent("\(model).adamw20.safetensors"))
-            var worst: Float = 0
-            for name in expected.names { worst = max(worst, classifier.parameters[name].maxAbsDifference(try expected.tensor(name))) }
-            print("AdamW 20 steps \(model): max |Δw| \(worst)")
-            XCTAssertLessThan(worst, 1e-4, model)
+            try Self.checkAdamW(model, folder: Self.models.appendingPathComponent(model), goldens: Self.fixtures,
+                                halves: [try batch(model, Array(g.texts[0..<3])), try batch(model, Array(g.texts[3..<6]))], golden: g)
         }
+    }
+
+    /// 20 AdamW steps (lr 1e-3, 5 warmup steps of a linear schedule, weight decay 0.01, gradient
+    /// norm clipped to 1) on alternating halves of the batch against `<goldens>/<model>.adamw20.safetensors`.
+    static func checkAdamW(_ model: String, folder: URL, goldens: URL, halves: [PackedBatch], golden g: Golden) throws {
+        let classifier = try AutoModelForSequenceClassification.from(pretrained: folder.path, problemType: .singleLabelClassification)
+        let labels = [Array(g.single[0..<3]), Array(g.single[3..<6])]
+        let names = classifier.trainableNames
+        var optimizer = AdamW(parameters: classifier.parameters, names: names, weightDecay: 0.01)
+        for step in 0..<20 {
+            var rng: SplitMix64? = nil
+            let (logits, cache) = classifier.forward(halves[step % 2], rng: &rng, keepCache: true)
+            let (_, dLogits) = Loss.crossEntropy(logits, labels[step % 2])
+            var grads = classifier.parameters.zeros()
+            classifier.backward(dLogits, cache: cache!, batch: halves[step % 2], grads: &grads)
+            clipGradientNorm(&grads, names: names, maxNorm: 1)
+            let lr = 1e-3 * LearningRateSchedule.linear.factor(step: step, warmupSteps: 5, totalSteps: 20)
+            optimizer.update(&classifier.parameters, gradients: grads, lr: lr)
+        }
+        let expected = try SafeTensorsFile(url: goldens.appendingPathComponent("\(model).adamw20.safetensors"))
+        var worst: Float = 0
+        for name in expected.names { worst = max(worst, classifier.parameters[name].maxAbsDifference(try expected.tensor(name))) }
+        print("AdamW 20 steps \(model): max |Δw| \(worst)")
+        XCTAssertLessThan(worst, 1e-4, model)
     }
 }
