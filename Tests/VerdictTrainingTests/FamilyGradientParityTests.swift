@@ -56,4 +56,40 @@ final class FamilyGradientParityTests: XCTestCase {
             XCTAssertEqual(Set(classifier.trainableNames.filter { !AdamW.decays($0) }), noDecay, model)
         }
     }
+
+    /// With dropout on (Longformer's attention probabilities, band, global keys and global rows,
+    /// and every other dropout of the config), the gradient equals central finite differences of
+    /// the loss computed with the same dropout masks (same generator seed).
+    func testLongformerGradientsWithDropoutMatchFiniteDifferences() throws {
+        let g = try GradientParityTests.golden()
+        let classifier = try AutoModelForSequenceClassification.from(pretrained: Self.families.appendingPathComponent("tiny-longformer").path,
+                                                                      problemType: .singleLabelClassification)
+        let batch = try batch("tiny-longformer", g.texts)
+        func loss(_ keepCache: Bool) -> (Float, SequenceClassifier.Cache?, Tensor) {
+            var rng: SplitMix64? = SplitMix64(seed: 7)
+            let (logits, cache) = classifier.forward(batch, rng: &rng, keepCache: keepCache)
+            let (loss, dLogits) = Loss.crossEntropy(logits, g.single)
+            return (loss, cache, dLogits)
+        }
+        let (_, cache, dLogits) = loss(true)
+        var grads = classifier.parameters.zeros()
+        classifier.backward(dLogits, cache: cache!, batch: batch, grads: &grads)
+        let h = 1e-2 as Float
+        for name in ["longformer.encoder.layer.0.attention.self.query.weight", "longformer.encoder.layer.0.attention.self.value.weight",
+                     "longformer.encoder.layer.1.attention.self.value_global.weight", "longformer.encoder.layer.1.attention.self.query_global.weight"] {
+            // The entries the loss is most sensitive to, so that float32 differences resolve them.
+            let magnitudes = grads[name].scalars.enumerated().sorted { abs($0.element) > abs($1.element) }
+            for index in magnitudes.prefix(3).map(\.offset) {
+                let original = classifier.parameters[name].scalars[index]
+                classifier.parameters.modify(name) { $0.scalars[index] = original + h }
+                let up = loss(false).0
+                classifier.parameters.modify(name) { $0.scalars[index] = original - h }
+                let down = loss(false).0
+                classifier.parameters.modify(name) { $0.scalars[index] = original }
+                let numeric = (up - down) / (2 * h), analytic = grads[name].scalars[index]
+                print("dropout gradient \(name)[\(index)]: analytic \(analytic), finite differences \(numeric)")
+                XCTAssertEqual(analytic, numeric, accuracy: 5e-6 + 2e-2 * abs(numeric), "\(name)[\(index)]")
+            }
+        }
+    }
 }

@@ -107,7 +107,7 @@ struct EncoderLayer {
         var windowedCache: SlidingWindowAttention.Cache? = nil
         if let slidingWindow {
             (context, windowedCache) = slidingWindow.forward(attentionInput, offsets: batch.offsets, isGlobal: batch.globalAttentionFlags, p,
-                                                             keepCache: keepCache)
+                                                             dropout: attentionDropout, rng: &rng, keepCache: keepCache)
         } else {
             var (q, k, v) = project(attentionInput, p)
             if let rotary {

@@ -13,7 +13,6 @@ import VerdictTensor
 /// computed in blocks of `window` queries against their `3·window` keys with matrix multiplies.
 /// `transformers` pads each sequence to a multiple of `attention_window` and masks the padding;
 /// packed sequences need no padding, and the result for real tokens is the same.
-/// Attention-probability dropout is not applied (the rest of the layer's dropout is).
 struct SlidingWindowAttention {
     let heads: Int
     /// One-sided window: `attention_window / 2`.
@@ -32,6 +31,8 @@ struct SlidingWindowAttention {
         /// Band probabilities of every (sequence, head, block), then each local row's probabilities
         /// of the global keys, then each global row's probabilities over its sequence.
         var band: [Float], toGlobal: [Float], fromGlobal: [Float]
+        /// Dropout masks on the three, when training with attention dropout.
+        var bandDrop: [Float]?, toGlobalDrop: [Float]?, fromGlobalDrop: [Float]?
     }
 
     /// Where each (sequence, head) task keeps its probabilities.
@@ -67,7 +68,8 @@ struct SlidingWindowAttention {
     }
 
     /// `x` `[tokens, hidden]`; `isGlobal` marks tokens with global attention. Returns the context.
-    func forward(_ x: Tensor, offsets: [Int], isGlobal: [Bool], _ p: ParameterStore, keepCache: Bool) -> (Tensor, Cache?) {
+    func forward(_ x: Tensor, offsets: [Int], isGlobal: [Bool], _ p: ParameterStore, dropout: Float, rng: inout SplitMix64?,
+                 keepCache: Bool) -> (Tensor, Cache?) {
         let hidden = x.shape[1], d = hidden / heads, scale = 1 / Float(d).squareRoot()
         var q = p.linear(x, local[0]), qg = p.linear(x, global[0])
         for i in 0..<q.count { q.scalars[i] *= scale; qg.scalars[i] *= scale }
@@ -75,6 +77,9 @@ struct SlidingWindowAttention {
         let layout = Layout(offsets: offsets, isGlobal: isGlobal, heads: heads, window: window)
         var band = [Float](repeating: 0, count: layout.band.last!), toGlobal = [Float](repeating: 0, count: layout.toGlobal.last!)
         var fromGlobal = [Float](repeating: 0, count: layout.fromGlobal.last!)
+        let bandDrop = Dropout.mask(count: band.count, p: dropout, rng: &rng)
+        let toGlobalDrop = Dropout.mask(count: toGlobal.count, p: dropout, rng: &rng)
+        let fromGlobalDrop = Dropout.mask(count: fromGlobal.count, p: dropout, rng: &rng)
         var context = Tensor(shape: x.shape)
         let w = window
         withPointers(q, k, v, qg, kg, vg) { q0, k0, v0, qg0, kg0, vg0 in
@@ -105,10 +110,18 @@ struct SlidingWindowAttention {
                         for c in 0..<n { scores[c] /= sum }
                         for a in 0..<G.count { globalScores[a] /= sum }
                     }
-                    let out = c0 + (start + queries.lowerBound) * hidden + column
-                    gemm(m: queries.count, n: d, k: n, a: bandAt, lda: n, b: row(v0, keys.lowerBound), ldb: hidden, c: out, ldc: hidden, parallel: false)
+                    let out = c0 + (start + queries.lowerBound) * hidden + column, first = bandAt - b0
+                    if let m = bandDrop {
+                        let dropped = (0..<(queries.count * n)).map { bandAt[$0] * m[first + $0] }
+                        gemm(m: queries.count, n: d, k: n, a: dropped, lda: n, b: row(v0, keys.lowerBound), ldb: hidden, c: out, ldc: hidden, parallel: false)
+                    } else {
+                        gemm(m: queries.count, n: d, k: n, a: bandAt, lda: n, b: row(v0, keys.lowerBound), ldb: hidden, c: out, ldc: hidden, parallel: false)
+                    }
                     for (r, i) in queries.enumerated() where !isGlobal[start + i] {
-                        for (a, g) in G.enumerated() { axpy(toG[i * G.count + a], row(v0, g), out + r * hidden, d) }
+                        for (a, g) in G.enumerated() {
+                            let at = layout.toGlobal[task] + i * G.count + a
+                            axpy(toG[i * G.count + a] * (toGlobalDrop?[at] ?? 1), row(v0, g), out + r * hidden, d)
+                        }
                     }
                     bandAt += queries.count * n
                 }
@@ -116,11 +129,19 @@ struct SlidingWindowAttention {
                     let scores = fromG + a * l
                     gemm(transposeB: true, m: 1, n: l, k: d, a: row(qg0, g), lda: hidden, b: row(kg0, 0), ldb: hidden, c: scores, ldc: l, parallel: false)
                     Ops.softmaxRows(scores, rows: 1, n: l, rowStride: l)
-                    gemm(m: 1, n: d, k: l, a: scores, lda: l, b: row(vg0, 0), ldb: hidden, c: c0 + (start + g) * hidden + column, ldc: hidden, parallel: false)
+                    let first = layout.fromGlobal[task] + a * l
+                    let out = c0 + (start + g) * hidden + column
+                    if let m = fromGlobalDrop {
+                        let dropped = (0..<l).map { scores[$0] * m[first + $0] }
+                        gemm(m: 1, n: d, k: l, a: dropped, lda: l, b: row(vg0, 0), ldb: hidden, c: out, ldc: hidden, parallel: false)
+                    } else {
+                        gemm(m: 1, n: d, k: l, a: scores, lda: l, b: row(vg0, 0), ldb: hidden, c: out, ldc: hidden, parallel: false)
+                    }
                 }
             }
         }}}}}
-        let cache = keepCache ? Cache(x: x, q: q, k: k, v: v, qg: qg, kg: kg, vg: vg, layout: layout, band: band, toGlobal: toGlobal, fromGlobal: fromGlobal) : nil
+        let cache = keepCache ? Cache(x: x, q: q, k: k, v: v, qg: qg, kg: kg, vg: vg, layout: layout, band: band, toGlobal: toGlobal,
+                                      fromGlobal: fromGlobal, bandDrop: bandDrop, toGlobalDrop: toGlobalDrop, fromGlobalDrop: fromGlobalDrop) : nil
         return (context, cache)
     }
 
@@ -142,13 +163,17 @@ struct SlidingWindowAttention {
                 var bandAt = bp.baseAddress! + layout.band[task]
                 let toG = tp.baseAddress! + layout.toGlobal[task], fromG = fp.baseAddress! + layout.fromGlobal[task]
                 for (queries, keys) in layout.blocks(length: l) {
-                    let n = keys.count, rows = queries.count
-                    // dV += Pᵀ dC;  dP = dC Vᵀ;  dS = P ⊙ (dP − Σ P ⊙ dP) over band and global keys together
-                    gemm(transposeA: true, m: n, n: d, k: rows, a: bandAt, lda: n, b: at(dc0, queries.lowerBound), ldb: hidden,
+                    let n = keys.count, rows = queries.count, first = bandAt - bp.baseAddress!
+                    // dV += P'ᵀ dC with P' the dropped-out P;  dP = (dC Vᵀ) ⊙ mask;
+                    // dS = P ⊙ (dP − Σ P ⊙ dP) over band and global keys together
+                    let weights = c.bandDrop.map { m in (0..<(rows * n)).map { bandAt[$0] * m[first + $0] } }
+                        ?? Array(UnsafeBufferPointer(start: bandAt, count: rows * n))
+                    gemm(transposeA: true, m: n, n: d, k: rows, a: weights, lda: n, b: at(dc0, queries.lowerBound), ldb: hidden,
                          beta: 1, c: at(dv0, keys.lowerBound), ldc: hidden, parallel: false)
                     var dS = [Float](repeating: 0, count: rows * n)
                     gemm(transposeB: true, m: rows, n: n, k: d, a: at(dc0, queries.lowerBound), lda: hidden, b: at(v0, keys.lowerBound), ldb: hidden,
                          c: &dS, ldc: n, parallel: false)
+                    if let m = c.bandDrop { for e in 0..<(rows * n) { dS[e] *= m[first + e] } }
                     var dSGlobal = [Float](repeating: 0, count: rows * G.count)
                     for (r, i) in queries.enumerated() {
                         // A global token's local output was replaced: nothing flows back through it.
@@ -157,9 +182,9 @@ struct SlidingWindowAttention {
                         var total: Float = 0
                         for c in 0..<n { total += probs[c] * dS[r * n + c] }
                         for (a, g) in G.enumerated() {
-                            let pg = toG[i * G.count + a]
-                            axpy(pg, dc, at(dv0, g), d)
-                            dSGlobal[r * G.count + a] = dot(dc, at(v0, g), d)
+                            let pg = toG[i * G.count + a], keep = c.toGlobalDrop?[layout.toGlobal[task] + i * G.count + a] ?? 1
+                            axpy(pg * keep, dc, at(dv0, g), d)
+                            dSGlobal[r * G.count + a] = dot(dc, at(v0, g), d) * keep
                             total += pg * dSGlobal[r * G.count + a]
                         }
                         for c in 0..<n { dS[r * n + c] = probs[c] * (dS[r * n + c] - total) }
@@ -178,10 +203,12 @@ struct SlidingWindowAttention {
                     bandAt += rows * n
                 }
                 for (a, g) in G.enumerated() {
-                    let probs = fromG + a * l
+                    let probs = fromG + a * l, first = layout.fromGlobal[task] + a * l
+                    let weights = c.fromGlobalDrop.map { m in (0..<l).map { probs[$0] * m[first + $0] } } ?? Array(UnsafeBufferPointer(start: probs, count: l))
                     var dS = [Float](repeating: 0, count: l)
-                    gemm(transposeA: true, m: l, n: d, k: 1, a: probs, lda: l, b: at(dc0, g), ldb: hidden, beta: 1, c: at(dvg0, 0), ldc: hidden, parallel: false)
+                    gemm(transposeA: true, m: l, n: d, k: 1, a: weights, lda: l, b: at(dc0, g), ldb: hidden, beta: 1, c: at(dvg0, 0), ldc: hidden, parallel: false)
                     gemm(transposeB: true, m: 1, n: l, k: d, a: at(dc0, g), lda: hidden, b: at(vg0, 0), ldb: hidden, c: &dS, ldc: l, parallel: false)
+                    if let m = c.fromGlobalDrop { for j in 0..<l { dS[j] *= m[first + j] } }
                     var total: Float = 0
                     for j in 0..<l { total += probs[j] * dS[j] }
                     for j in 0..<l { dS[j] = probs[j] * (dS[j] - total) }
