@@ -20,7 +20,7 @@ import argparse, csv, json, os, shutil, sys
 import torch
 from safetensors.torch import save_file
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, decoders, trainers
-from transformers import (AutoTokenizer, BertConfig, BertTokenizerFast, BertForSequenceClassification, BertModel, DistilBertConfig,
+from transformers import (AutoTokenizer, BertConfig, BertTokenizerFast, BertForSequenceClassification, DistilBertConfig,
                           DistilBertForSequenceClassification, PreTrainedTokenizerFast, pipeline)
 
 csv.field_size_limit(sys.maxsize)
@@ -114,32 +114,9 @@ def tiny_golden(model, path, texts, pairs):
 
 
 def minilm_golden(minilm, shared, out):
-    tok = AutoTokenizer.from_pretrained(minilm)
-    model = BertModel.from_pretrained(minilm).eval()
-    texts = read_tsv(os.path.join(shared, "data/sst2/dev.tsv"))[:150]
-    for domain in ["books", "dvd", "electronics", "kitchen"]:
-        texts += read_tsv(os.path.join(shared, f"data/amazon-reviews/{domain}/dev.tsv"))[:15]
-    tensors, meta = {}, {"texts": texts, "lengths": [], "rows": []}
-    with torch.no_grad():
-        for start in range(0, len(texts), 16):
-            batch = texts[start:start + 16]
-            enc = tok(batch, padding=True, truncation=True, max_length=512, return_tensors="pt")
-            outputs = model(**enc)
-            mask = enc["attention_mask"].unsqueeze(-1).float()
-            mean = (outputs.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            emb = torch.nn.functional.normalize(mean, p=2, dim=1)
-            for j in range(len(batch)):
-                i = start + j
-                n = int(enc["attention_mask"][j].sum())
-                rows = sorted(set([0, n - 1] + [round(k * (n - 1) / 5) for k in range(1, 5)]))
-                meta["lengths"].append(n)
-                meta["rows"].append(rows)
-                tensors[f"rows.{i}"] = outputs.last_hidden_state[j, rows].contiguous()
-                tensors[f"pooler.{i}"] = outputs.pooler_output[j].contiguous()
-                tensors[f"embedding.{i}"] = emb[j].contiguous()
-    save_file(tensors, os.path.join(out, "minilm.golden.safetensors"))
-    with open(os.path.join(out, "minilm.golden.json"), "w", encoding="utf-8") as f:
-        json.dump(meta, f, ensure_ascii=False)
+    """The real-weights goldens of tools/make_real_weight_fixtures.py, with BERT's pooler output."""
+    import make_real_weight_fixtures
+    make_real_weight_fixtures.golden("minilm", minilm, make_real_weight_fixtures.texts_of(shared), out)
 
 
 def main():

@@ -6,10 +6,11 @@ Usage: python tools/make_real_weight_fixtures.py --mpnet "$(tools/fetch_family_w
 For each model given (today: sentence-transformers/all-mpnet-base-v2, an `MPNetModel`), on 210 texts of
 ../shared/data (150 SST-2 dev sentences, 60 Amazon reviews truncated to 512 tokens) run in padded batches of 16:
   <name>.golden.safetensors   per text `rows.<i>`: sampled rows of last_hidden_state (row indices in the JSON),
+                              `pooler.<i>`: the pooler output, for models that have one (MiniLM),
                               `embedding.<i>`: the attention-masked mean of last_hidden_state, L2-normalised
                               (what sentence-transformers computes for these models)
   <name>.golden.json          texts, token counts and sampled row indices
-The same layout as minilm.golden.* (tools/make_model_fixtures.py), so one Swift test reads both.
+tools/make_model_fixtures.py writes minilm.golden.* with the same function, so one Swift test reads them all.
 """
 import argparse, csv, json, os, sys
 
@@ -36,12 +37,13 @@ def texts_of(shared):
 def golden(name, folder, texts, out):
     tok = AutoTokenizer.from_pretrained(folder)
     model = AutoModel.from_pretrained(folder).float().eval()
-    tensors, meta = {}, {"model_type": model.config.model_type, "texts": texts, "lengths": [], "rows": []}
+    tensors, meta = {}, {"texts": texts, "lengths": [], "rows": []}
     with torch.no_grad():
         for start in range(0, len(texts), 16):
             batch = texts[start:start + 16]
             enc = tok(batch, padding=True, truncation=True, max_length=512, return_tensors="pt")
-            hidden = model(**enc).last_hidden_state
+            outputs = model(**enc)
+            hidden = outputs.last_hidden_state
             mask = enc["attention_mask"].unsqueeze(-1).float()
             emb = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), p=2, dim=1)
             for j in range(len(batch)):
@@ -51,6 +53,8 @@ def golden(name, folder, texts, out):
                 meta["lengths"].append(n)
                 meta["rows"].append(rows)
                 tensors[f"rows.{i}"] = hidden[j, rows].contiguous()
+                if getattr(outputs, "pooler_output", None) is not None:
+                    tensors[f"pooler.{i}"] = outputs.pooler_output[j].contiguous()
                 tensors[f"embedding.{i}"] = emb[j].contiguous()
     save_file(tensors, os.path.join(out, f"{name}.golden.safetensors"))
     with open(os.path.join(out, f"{name}.golden.json"), "w", encoding="utf-8") as f:
