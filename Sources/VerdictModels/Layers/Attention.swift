@@ -111,7 +111,8 @@ enum PackedAttention {
                 gemm(transposeB: true, m: l, n: l, k: d, a: q0 + rowOffset, lda: hidden, b: k0 + rowOffset, ldb: hidden,
                      c: scores, ldc: l, parallel: false)
                 if let terms, let positional {
-                    let t = DisentangledAttention.Task(length: l, headDim: d, stride: hidden, column: h * d, rows: rows.baseAddress!, longest: longest)
+                    let t = DisentangledAttention.Task(length: l, headDim: d, stride: hidden, column: h * d, rows: rows.baseAddress!, longest: longest,
+                                                       firstRow: positional.firstRow)
                     terms.addScores(scores, task: t, q: q0 + rowOffset, k: k0 + rowOffset, positional: positional)
                 }
                 if o.shapesScores {
@@ -167,10 +168,10 @@ enum PackedAttention {
         // One bias-gradient row per task, summed afterwards (tasks run in parallel).
         var dBias = [Float](repeating: 0, count: o.relativeBias == nil ? 0 : sequences * heads * bucketCount)
         var dq = Tensor(shape: c.q.shape), dk = Tensor(shape: c.k.shape), dv = Tensor(shape: c.v.shape)
-        // Disentangled terms: one `[2·span, d]` gradient of Kᵣ and of Qᵣ per task, summed afterwards.
+        // Disentangled terms: one `[rows, d]` gradient of Kᵣ and of Qᵣ per task, summed afterwards.
         let terms = c.positional == nil ? nil : o.disentangled, positional = c.positional
         let positionRows = terms?.rowsByDistance(length: longest) ?? []
-        let perTask = 2 * (terms?.span ?? 0) * d
+        let perTask = (positional?.rows ?? 0) * d
         var dPositionKey = [Float](repeating: 0, count: positional?.key == nil ? 0 : sequences * heads * perTask)
         var dPositionQuery = [Float](repeating: 0, count: positional?.query == nil ? 0 : sequences * heads * perTask)
         c.q.scalars.withUnsafeBufferPointer { qp in
@@ -217,7 +218,8 @@ enum PackedAttention {
                 gemm(m: l, n: d, k: l, a: dp, lda: l, b: k0 + o, ldb: hidden, c: dq0 + o, ldc: hidden, parallel: false)
                 gemm(transposeA: true, m: l, n: d, k: l, a: dp, lda: l, b: q0 + o, ldb: hidden, c: dk0 + o, ldc: hidden, parallel: false)
                 if let terms, let positional {
-                    let t = DisentangledAttention.Task(length: l, headDim: d, stride: hidden, column: h * d, rows: rows.baseAddress!, longest: longest)
+                    let t = DisentangledAttention.Task(length: l, headDim: d, stride: hidden, column: h * d, rows: rows.baseAddress!, longest: longest,
+                                                       firstRow: positional.firstRow)
                     terms.accumulateGradients(dp, task: t, q: q0 + o, k: k0 + o, dq: dq0 + o, dk: dk0 + o, positional: positional,
                                               dKey: dpkp.baseAddress.map { $0 + task * perTask },
                                               dQuery: dpqp.baseAddress.map { $0 + task * perTask })
@@ -236,7 +238,7 @@ enum PackedAttention {
         if let terms, let positional {
             func gather(_ perTaskGradients: [Float], _ present: Tensor?) -> Tensor? {
                 present == nil ? nil : DisentangledAttention.gatherHeads(perTaskGradients, tasks: sequences * heads, heads: heads,
-                                                                         rows: 2 * terms.span, headDim: d)
+                                                                         rows: positional.rows, headDim: d)
             }
             dPositional = DisentangledAttention.Projected(key: gather(dPositionKey, positional.key), query: gather(dPositionQuery, positional.query))
         }

@@ -49,28 +49,44 @@ struct DisentangledAttention {
 
     // MARK: Projections of the relative table
 
-    /// `Kᵣ` and `Qᵣ` (`[2·span, hidden]`), or their gradients.
+    /// `Kᵣ` and `Qᵣ` for the table rows `firstRow ..< firstRow + rows` (those a batch uses), or
+    /// their gradients.
     struct Projected {
         var key: Tensor?
         var query: Tensor?
+        var firstRow = 0
+
+        /// How many table rows were projected.
+        var rows: Int { (key ?? query)?.shape[0] ?? 0 }
+    }
+
+    /// The table rows a batch whose longest sequence has `length` tokens reads: short inputs use a
+    /// few of the `2·span`, and only those are projected.
+    func rowsUsed(length: Int) -> Range<Int> {
+        let rows = rowsByDistance(length: length)
+        guard let lo = rows.min(), let hi = rows.max() else { return 0..<0 }
+        return lo..<(hi + 1)
     }
 
     /// What `projectBackward` reads.
     struct Cache {
         var input: Tensor
         var drop: [Float]?
+        /// The rows of the `[2·span, hidden]` table that were projected.
+        var rows: Range<Int>, tableRows: Int
     }
 
-    /// Dropout on the shared relative embeddings, then this layer's projections of them.
-    func project(_ relative: Tensor, _ p: ParameterStore, rng: inout SplitMix64?) -> (Projected, Cache) {
-        var input = relative
+    /// Dropout on the shared relative embeddings' rows `rows`, then this layer's projections of them.
+    func project(_ relative: Tensor, rows: Range<Int>, _ p: ParameterStore, rng: inout SplitMix64?) -> (Projected, Cache) {
+        var input = relative.rows(rows)
         let drop = Dropout.mask(count: input.count, p: dropout, rng: &rng)
         Dropout.apply(&input, drop)
-        return (Projected(key: positionKey.map { p.linear(input, $0) }, query: positionQuery.map { p.linear(input, $0) }),
-                Cache(input: input, drop: drop))
+        return (Projected(key: positionKey.map { p.linear(input, $0) }, query: positionQuery.map { p.linear(input, $0) }, firstRow: rows.lowerBound),
+                Cache(input: input, drop: drop, rows: rows, tableRows: relative.shape[0]))
     }
 
-    /// Accumulates the projections' parameter gradients; returns the gradient of the relative embeddings.
+    /// Accumulates the projections' parameter gradients; returns the gradient of the whole
+    /// relative table (zero in the rows that were not projected).
     func projectBackward(_ d: Projected, cache c: Cache, _ p: ParameterStore, grads: inout ParameterStore) -> Tensor {
         var dInput = Tensor(shape: c.input.shape)
         for (name, gradient) in [(positionKey, d.key), (positionQuery, d.query)] {
@@ -78,7 +94,10 @@ struct DisentangledAttention {
             Ops.addInPlace(&dInput, dx)
         }
         Dropout.apply(&dInput, c.drop)
-        return dInput
+        let width = dInput.shape[1]
+        var dTable = Tensor(shape: [c.tableRows, width])
+        dTable.scalars.replaceSubrange((c.rows.lowerBound * width)..<(c.rows.upperBound * width), with: dInput.scalars)
+        return dTable
     }
 
     // MARK: One (sequence, head)
@@ -90,14 +109,15 @@ struct DisentangledAttention {
         /// `rowsByDistance` of the batch's longest sequence, and that length.
         var rows: UnsafePointer<Int>, longest: Int
 
-        /// Table row of query `i` and key `j`.
-        func row(_ i: Int, _ j: Int) -> Int { rows[i - j + longest - 1] }
+        /// Row of query `i` and key `j` among the projected rows (table row less `firstRow`).
+        var firstRow = 0
+        func row(_ i: Int, _ j: Int) -> Int { rows[i - j + longest - 1] - firstRow }
     }
 
     /// Adds `q_i · Kᵣ[δ(i, j)] + k_j · Qᵣ[δ(i, j)]` to the unscaled `[l, l]` scores.
     func addScores(_ scores: UnsafeMutablePointer<Float>, task t: Task, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                    positional: Projected) {
-        let l = t.length, width = 2 * span
+        let l = t.length, width = positional.rows
         var terms = [Float](repeating: 0, count: l * width)
         // c2p: query i reads column δ(i, j) of its row of Q Kᵣᵀ.
         if let key = positional.key {
@@ -118,12 +138,12 @@ struct DisentangledAttention {
     }
 
     /// Given the gradient `dScores` of the unscaled scores, adds the terms' share to `dq` and `dk`
-    /// and writes this task's `[2·span, headDim]` gradients of `Kᵣ`, `Qᵣ` (its head's columns) to
+    /// and writes this task's `[rows, headDim]` gradients of `Kᵣ`, `Qᵣ` (its head's columns) to
     /// `dKey`, `dQuery`.
     func accumulateGradients(_ dScores: [Float], task t: Task, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                              dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, positional: Projected,
                              dKey: UnsafeMutablePointer<Float>?, dQuery: UnsafeMutablePointer<Float>?) {
-        let l = t.length, width = 2 * span, d = t.headDim
+        let l = t.length, width = positional.rows, d = t.headDim
         var dTerms = [Float](repeating: 0, count: l * width)
         if let key = positional.key, let dKey {
             for i in 0..<l { for j in 0..<l { dTerms[i * width + t.row(i, j)] += dScores[i * l + j] } }

@@ -115,7 +115,10 @@ struct EncoderLayer {
                 rotary.rotate(&k, positions: positions)
             }
             var positional: DisentangledAttention.Projected? = nil
-            if let terms = attention.disentangled, let relative { (positional, positionalCache) = terms.project(relative, p, rng: &rng) }
+            if let terms = attention.disentangled, let relative {
+                let longest = batch.lengths.max() ?? 0
+                (positional, positionalCache) = terms.project(relative, rows: terms.rowsUsed(length: longest), p, rng: &rng)
+            }
             (context, attentionCache) = PackedAttention.forward(q: q, k: k, v: v, positional: positional, offsets: batch.offsets,
                                                                 options: attention, p, dropout: attentionDropout, rng: &rng, keepCache: keepCache)
         }
