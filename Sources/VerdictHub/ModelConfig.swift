@@ -116,6 +116,9 @@ public struct ModelConfig: Sendable {
         }
         maxPositionEmbeddings = try positive("max_position_embeddings", 512)
         padTokenId = try c.int("pad_token_id", default: 0)
+        guard (0...Int(Int32.max)).contains(padTokenId) else {
+            throw JSONError.invalidValue(file: c.file, path: "$.pad_token_id", expected: "a token id (0 or more)")
+        }
         guard hiddenSize % numAttentionHeads == 0 else {
             throw JSONError.invalidValue(file: c.file, path: "$", expected: "a hidden size (\(hiddenSize)) divisible by the number of attention heads (\(numAttentionHeads))")
         }

@@ -31,9 +31,10 @@ public struct LongformerModel: EncoderModel {
         self.config = config
         let windows: [Int] = try config.field { c in
             let node = try c.required("attention_window")
-            let values: [Int]
-            if case .array = node.value { values = try node.array().map { try $0.int() } } else { values = [try node.int()] }
-            let perLayer = values.count == 1 ? Array(repeating: values[0], count: config.numHiddenLayers) : values
+            let perLayer: [Int]  // one window for all layers, or a list with one per layer (as transformers requires)
+            if case .array = node.value { perLayer = try node.array().map { try $0.int() } } else {
+                perLayer = Array(repeating: try node.int(), count: config.numHiddenLayers)
+            }
             guard perLayer.count == config.numHiddenLayers, perLayer.allSatisfy({ $0 > 0 && $0 % 2 == 0 }) else {
                 throw node.fail("a positive even window, or one per layer (\(config.numHiddenLayers))")
             }

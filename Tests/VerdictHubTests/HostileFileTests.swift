@@ -98,6 +98,8 @@ final class HostileFileTests: XCTestCase {
         XCTAssertTrue(error("{\"vocab_size\": 3}").contains("$.model_type"))
         XCTAssertTrue(error("{\(base), \"hidden_size\": -8}").contains("positive"))
         XCTAssertTrue(error("not json").contains("not valid JSON"))
+        XCTAssertTrue(error("{\(base), \"hidden_size\": 8, \"pad_token_id\": 10000000000}").contains("$.pad_token_id"))
+        XCTAssertTrue(error("{\(base), \"hidden_size\": 8, \"pad_token_id\": -1}").contains("$.pad_token_id"))
         XCTAssertEqual(error("{\(base), \"hidden_size\": 8}"), "")
     }
 }

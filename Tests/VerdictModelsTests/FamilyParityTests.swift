@@ -74,6 +74,23 @@ final class FamilyParityTests: XCTestCase {
         }
     }
 
+    /// Options a family does not support, or values that cannot work, fail with the key's JSON path.
+    func testFamilyConfigErrorsNameTheKey() throws {
+        let base = #""vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 8"#
+        func error(_ json: String) -> String {
+            do { _ = try makeEncoder(try ModelConfig(data: Data("{\(base), \(json)}".utf8))); return "" } catch { return "\(error)" }
+        }
+        XCTAssertTrue(error(#""model_type": "longformer", "attention_window": 3"#).contains("$.attention_window"))
+        XCTAssertTrue(error(#""model_type": "longformer", "attention_window": [4]"#).contains("$.attention_window"))
+        XCTAssertTrue(error(#""model_type": "albert", "num_hidden_groups": 3"#).contains("$.num_hidden_groups"))
+        XCTAssertTrue(error(#""model_type": "mpnet", "relative_attention_num_buckets": 8"#).contains("$.relative_attention_num_buckets"))
+        XCTAssertTrue(error(#""model_type": "modernbert", "classifier_pooling": "max""#).contains("$.classifier_pooling"))
+        XCTAssertTrue(error(#""model_type": "modernbert", "layer_types": ["full_attention"]"#).contains("$.layer_types"))
+        XCTAssertTrue(error(#""model_type": "deberta-v2", "conv_kernel_size": 3"#).contains("conv_kernel_size"))
+        XCTAssertTrue(error(#""model_type": "gpt2""#).contains("model_type \"gpt2\""))
+        XCTAssertEqual(error(#""model_type": "longformer", "attention_window": [4, 6]"#), "")
+    }
+
     /// MPNet's bucket function is float32 arithmetic in `transformers`; it must agree at every
     /// distance a 512-token input has, including the exact powers of two where rounding could flip a bucket.
     func testRelativeBucketsOfLongInputs() throws {
