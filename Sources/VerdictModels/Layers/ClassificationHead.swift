@@ -88,12 +88,6 @@ public struct ClassificationHead: Sendable {
         }).joined(separator: " → ")
     }
 
-    /// The prefix of the last `Linear`, whose output is one score per label.
-    var outputLayer: String? {
-        for step in steps.reversed() { if case let .linear(name, _, _, _) = step { return name } }
-        return nil
-    }
-
     /// `Linear` → ReLU → Dropout → `Linear`: DistilBERT's head and Verdict's custom head.
     static func mlp(hidden: String, out: String, inputs: Int, width: Int, labels: Int, dropout: Float) -> [Step] {
         [.linear(hidden, inputs: inputs, outputs: width), .activation(.relu), .dropout(dropout), .linear(out, inputs: width, outputs: labels)]
