@@ -10,6 +10,9 @@ import VerdictTokenizers
 public struct TokenizedDataset: Sendable {
     public var encodings: [Encoding]
     public var targets: Targets
+    /// Whether batches hand the model the encodings' token types (the tokenizer's
+    /// `returnsTokenTypeIds`; otherwise type 0 throughout, as in `transformers`).
+    public var tokenTypes = true
 
     public init(encodings: [Encoding], targets: Targets) { self.encodings = encodings; self.targets = targets }
 
@@ -25,10 +28,8 @@ public struct TokenizedDataset: Sendable {
             encodings += try tokenizer.encodeBatch(Array(texts[start..<min(start + chunk, texts.count)]), options: options)
             progress?.update(encodings.count)
         }
-        if !tokenizer.returnsTokenTypeIds {  // the model sees type 0 throughout, as in `transformers`
-            for i in encodings.indices { encodings[i].typeIds = [Int](repeating: 0, count: encodings[i].typeIds.count) }
-        }
         self.init(encodings: encodings, targets: targets)
+        tokenTypes = tokenizer.returnsTokenTypeIds
     }
 
     public var count: Int { encodings.count }
@@ -41,7 +42,7 @@ public struct TokenizedDataset: Sendable {
         }
     }
 
-    func batch(_ indices: [Int]) -> PackedBatch { PackedBatch(encodings: indices.map { encodings[$0] }) }
+    func batch(_ indices: [Int]) -> PackedBatch { PackedBatch(encodings: indices.map { encodings[$0] }, tokenTypes: tokenTypes) }
 }
 
 /// Logits, labels and metrics of a prediction run.
