@@ -57,9 +57,8 @@ enum ParameterLoader {
     }
 
     static func initialTensor(_ name: String, _ shape: [Int], rng: inout SplitMix64) -> Tensor {
-        let isNorm = name.contains("LayerNorm") || name.contains("layer_norm")
         if name.hasSuffix(".bias") { return Tensor(shape: shape) }
-        if isNorm { return Tensor(shape: shape, repeating: 1) }
+        if ParameterStore.isNormParameter(name) { return Tensor(shape: shape, repeating: 1) }
         return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in 0.02 * rng.nextGaussian() })
     }
 

@@ -25,12 +25,9 @@ public struct AdamW: Sendable {
     }
 
     /// Whether `transformers`' `Trainer` decays a parameter: not when its lower-cased name holds
-    /// `bias`, `layernorm` or `rmsnorm`, or has a component `norm` or ending in `_norm`
-    /// (`Trainer.get_decay_parameter_names`).
+    /// `bias` or it is a norm's (`Trainer.get_decay_parameter_names`).
     public static func decays(_ name: String) -> Bool {
-        let n = name.lowercased()
-        if n.contains("bias") || n.contains("layernorm") || n.contains("rmsnorm") { return false }
-        return !n.split(separator: ".", omittingEmptySubsequences: false).contains { $0 == "norm" || $0.hasSuffix("_norm") }
+        !(name.lowercased().contains("bias") || ParameterStore.isNormParameter(name))
     }
 
     /// One update with learning rate `lr`.

@@ -91,6 +91,18 @@ final class FamilyParityTests: XCTestCase {
         XCTAssertEqual(error(#""model_type": "longformer", "attention_window": [4, 6]"#), "")
     }
 
+    /// Norm weights a checkpoint lacks start at one, whatever the family calls them (ModernBERT's
+    /// `head.norm`, `attn_norm`; BERT's `LayerNorm`; DistilBERT's `sa_layer_norm`), as in `transformers`.
+    func testFreshNormWeightsStartAtOne() {
+        var rng = SplitMix64(seed: 1)
+        for name in ["head.norm.weight", "model.layers.1.attn_norm.weight", "model.final_norm.weight", "bert.embeddings.LayerNorm.weight",
+                     "distilbert.transformer.layer.0.sa_layer_norm.weight"] {
+            XCTAssertEqual(ParameterLoader.initialTensor(name, [4], rng: &rng).scalars, [1, 1, 1, 1], name)
+        }
+        XCTAssertNotEqual(ParameterLoader.initialTensor("head.dense.weight", [4], rng: &rng).scalars, [1, 1, 1, 1])
+        XCTAssertEqual(ParameterLoader.initialTensor("head.norm.bias", [2], rng: &rng).scalars, [0, 0])
+    }
+
     /// MPNet's bucket function is float32 arithmetic in `transformers`; it must agree at every
     /// distance a 512-token input has, including the exact powers of two where rounding could flip a bucket.
     func testRelativeBucketsOfLongInputs() throws {

@@ -59,6 +59,15 @@ public struct ParameterStore: Sendable {
         for n in names { tensors[n]!.scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
     }
 
+    /// Whether `name` is a normalisation layer's parameter by `transformers`' naming: its
+    /// lower-cased name holds `layernorm` or `rmsnorm`, or has a component `norm` or ending in
+    /// `_norm` (`LayerNorm`, `sa_layer_norm`, ModernBERT's `attn_norm`, `head.norm`).
+    public static func isNormParameter(_ name: String) -> Bool {
+        let n = name.lowercased()
+        if n.contains("layernorm") || n.contains("rmsnorm") { return true }
+        return n.split(separator: ".", omittingEmptySubsequences: false).contains { $0 == "norm" || $0.hasSuffix("_norm") }
+    }
+
     /// Total number of scalars.
     public var scalarCount: Int { tensors.values.reduce(0) { $0 + $1.count } }
 
