@@ -64,10 +64,15 @@ public struct ModelConfig: Sendable {
             _ = try root.object()
             try self.init(root)
         } catch let e as JSONError {
-            switch e {
-            case let .malformed(file, reason): throw CheckpointError.malformed(file: file, reason: "not valid JSON: \(reason)")
-            case let .invalidValue(file, path, expected): throw CheckpointError.invalidConfig(file: file, path: path, expected: expected)
-            }
+            throw Self.checkpointError(e)
+        }
+    }
+
+    /// A JSON error in `config.json` as the checkpoint error callers handle.
+    private static func checkpointError(_ e: JSONError) -> CheckpointError {
+        switch e {
+        case let .malformed(file, reason): return .malformed(file: file, reason: "not valid JSON: \(reason)")
+        case let .invalidValue(file, path, expected): return .invalidConfig(file: file, path: path, expected: expected)
         }
     }
 
@@ -169,12 +174,7 @@ public struct ModelConfig: Sendable {
     /// Reads a field only some families have (`embedding_size`, `relative_attention_num_buckets`,
     /// …) from the config's JSON root; a wrong type becomes an error naming the file and key.
     public func field<T>(_ read: (JSONNode) throws -> T) throws -> T {
-        do { return try read(JSONNode(value: .object(original), file: file)) } catch let e as JSONError {
-            switch e {
-            case let .malformed(file, reason): throw CheckpointError.malformed(file: file, reason: reason)
-            case let .invalidValue(file, path, expected): throw CheckpointError.invalidConfig(file: file, path: path, expected: expected)
-            }
-        }
+        do { return try read(JSONNode(value: .object(original), file: file)) } catch let e as JSONError { throw Self.checkpointError(e) }
     }
 
     /// The id of a label name (`label2id`).
