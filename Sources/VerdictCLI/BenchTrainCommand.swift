@@ -23,17 +23,17 @@ struct BenchTrainCommand: ParsableCommand {
             let names = classifier.trainableNames
             var optimizer = AdamW(parameters: classifier.parameters, names: names, weightDecay: 0.01)
             var dropout: SplitMix64? = SplitMix64(seed: 2)
-            func step() {
-                let (logits, cache) = classifier.forward(batch, rng: &dropout, keepCache: true)
+            func step() throws {
+                let (logits, cache) = try classifier.forward(batch, rng: &dropout, keepCache: true)
                 let (_, dLogits) = Loss.crossEntropy(logits, labels)
                 var grads = classifier.parameters.zeros()
                 classifier.backward(dLogits, cache: cache!, batch: batch, grads: &grads)
                 clipGradientNorm(&grads, names: names, maxNorm: 1)
                 optimizer.update(&classifier.parameters, gradients: grads, lr: 5e-5)
             }
-            step()
+            try step()
             let start = Date()
-            for _ in 0..<steps { step() }
+            for _ in 0..<steps { try step() }
             let seconds = Date().timeIntervalSince(start)
             print(String(format: "verdict: batch %d x %d tokens, %d steps in %.2f s: %.1f samples/s (%.0f ms/step), threads %d",
                          batchSize, seqLen, steps, seconds, Double(steps * batchSize) / seconds, seconds / Double(steps) * 1000, Parallel.threadCount))

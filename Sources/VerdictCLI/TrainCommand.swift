@@ -115,7 +115,7 @@ struct TrainCommand: ParsableCommand {
         let final = URL(fileURLWithPath: args.outputDir).appendingPathComponent("final")
         try trainer.saveModel(to: final)
         if let evalDataset = trainer.evalDataset {
-            let metrics = trainer.evaluate(evalDataset)
+            let metrics = try trainer.evaluate(evalDataset)
             print(metrics.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n"))
         }
         let curve = URL(fileURLWithPath: args.outputDir).appendingPathComponent("training_curve.svg")

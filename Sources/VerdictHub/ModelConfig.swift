@@ -9,8 +9,9 @@ public enum ProblemType: String, Sendable {
     case regression
 }
 
-/// A model's `config.json`: the fields every encoder family shares (DistilBERT's differently named ones are mapped
-/// onto the same properties); family files read their own fields through `field(_:)`. Keys Verdict
+/// A model's `config.json`: the fields every family shares, under each family's own key names
+/// (DistilBERT's `dim`, GPT-2's `n_embd`, mBART's `d_model`, … are mapped onto the same
+/// properties); family files read their own fields through `field(_:)`. Keys Verdict
 /// does not use are kept and written back on save.
 public struct ModelConfig: Sendable {
     public var modelType: String
@@ -28,7 +29,10 @@ public struct ModelConfig: Sendable {
     public var attentionProbsDropoutProb: Float
     /// Dropout before the classifier (`classifier_dropout`, or `seq_classif_dropout` for DistilBERT).
     public var classifierDropout: Float
+    /// `pad_token_id`, 0 when the config has none (see `hasPadTokenId`).
     public var padTokenId: Int
+    /// Whether `pad_token_id` is set (decoders without one cannot batch, as in `transformers`).
+    public var hasPadTokenId: Bool
     /// DistilBERT's fixed sinusoidal position embeddings.
     public var sinusoidalPositionEmbeddings: Bool
     /// Labels in id order (`id2label`); `LABEL_<i>` when the config has none.
@@ -105,6 +109,32 @@ public struct ModelConfig: Sendable {
             attentionProbsDropoutProb = try float("attention_dropout", 0.1)
             classifierDropout = try float("seq_classif_dropout", 0.2)
             sinusoidalPositionEmbeddings = try c.bool("sinusoidal_pos_embds", default: false)
+        case "gpt2":
+            vocabSize = try positive("vocab_size", 50257)
+            hiddenSize = try positive("n_embd", 768)
+            numHiddenLayers = try positive("n_layer", 12)
+            numAttentionHeads = try positive("n_head", 12)
+            if let inner = c["n_inner"], !inner.isNull { intermediateSize = try positive("n_inner", nil) } else { intermediateSize = 4 * hiddenSize }
+            hiddenAct = try activation("activation_function")
+            typeVocabSize = 0
+            layerNormEps = try float("layer_norm_epsilon", 1e-5)
+            hiddenDropoutProb = try float("resid_pdrop", 0.1)
+            attentionProbsDropoutProb = try float("attn_pdrop", 0.1)
+            classifierDropout = 0
+            sinusoidalPositionEmbeddings = false
+        case "mbart":
+            vocabSize = try positive("vocab_size", nil)
+            hiddenSize = try positive("d_model", 1024)
+            numHiddenLayers = try positive("encoder_layers", 12)
+            numAttentionHeads = try positive("encoder_attention_heads", 16)
+            intermediateSize = try positive("encoder_ffn_dim", 4096)
+            hiddenAct = try activation("activation_function")
+            typeVocabSize = 0
+            layerNormEps = 1e-5
+            hiddenDropoutProb = try float("dropout", 0.1)
+            attentionProbsDropoutProb = try float("attention_dropout", 0)
+            classifierDropout = try float("classifier_dropout", 0)
+            sinusoidalPositionEmbeddings = false
         default:
             vocabSize = try positive("vocab_size", nil)
             hiddenSize = try positive("hidden_size", nil)
@@ -119,12 +149,13 @@ public struct ModelConfig: Sendable {
             classifierDropout = try c["classifier_dropout"].map { Float(try $0.double()) } ?? hiddenDropoutProb
             sinusoidalPositionEmbeddings = false
         }
-        maxPositionEmbeddings = try positive("max_position_embeddings", 512)
-        padTokenId = try c.int("pad_token_id", default: 0)
+        maxPositionEmbeddings = try positive(modelType == "gpt2" ? "n_positions" : "max_position_embeddings", modelType == "gpt2" ? 1024 : 512)
+        hasPadTokenId = !(c["pad_token_id"]?.isNull ?? true)
+        padTokenId = hasPadTokenId ? try c.int("pad_token_id", default: 0) : 0
         guard (0...Int(Int32.max)).contains(padTokenId) else {
             throw JSONError.invalidValue(file: c.file, path: "$.pad_token_id", expected: "a token id (0 or more)")
         }
-        guard hiddenSize % numAttentionHeads == 0 else {
+        guard hiddenSize % numAttentionHeads == 0 || c["head_dim"] != nil else {
             throw JSONError.invalidValue(file: c.file, path: "$", expected: "a hidden size (\(hiddenSize)) divisible by the number of attention heads (\(numAttentionHeads))")
         }
         if let id2label = c["id2label"] {
@@ -164,6 +195,7 @@ public struct ModelConfig: Sendable {
         attentionProbsDropoutProb = 0.1
         classifierDropout = modelType == "distilbert" ? 0.2 : 0.1
         padTokenId = 0
+        hasPadTokenId = true
         sinusoidalPositionEmbeddings = false
         self.labels = labels
         architectures = []

@@ -21,7 +21,7 @@ import VerdictTensor
 public struct AlbertModel: EncoderModel {
     public let config: ModelConfig
     public let prefix = "albert."
-    public let stack: EncoderStack
+    public let stack: TransformerStack
     public var pooler: String? { prefix + "pooler" }
     public var classifierArchitecture: String { "AlbertForSequenceClassification" }
     let embeddingSize: Int
@@ -41,11 +41,11 @@ public struct AlbertModel: EncoderModel {
         classifierDropout = dropout
         var embeddings = Embeddings.bert(prefix + "embeddings.", config)
         embeddings.projection = prefix + "encoder.embedding_hidden_mapping_in"
-        let layers = (0..<config.numHiddenLayers).flatMap { [prefix] i -> [EncoderLayer] in
+        let layers = (0..<config.numHiddenLayers).flatMap { [prefix] i -> [TransformerLayer] in
             let group = Int(Double(i) / (Double(config.numHiddenLayers) / Double(groups)))
             return (0..<inner).map { j in
                 let p = "\(prefix)encoder.albert_layer_groups.\(group).albert_layers.\(j)."
-                var layer = EncoderLayer(bertStyle: EncoderLayerNames(
+                var layer = TransformerLayer(bertStyle: TransformerLayerNames(
                     projections: .separate(query: p + "attention.query", key: p + "attention.key", value: p + "attention.value"),
                     attentionOutput: p + "attention.dense", attentionNorm: p + "attention.LayerNorm",
                     intermediate: p + "ffn", output: p + "ffn_output", outputNorm: p + "full_layer_layer_norm"), config)
@@ -53,7 +53,7 @@ public struct AlbertModel: EncoderModel {
                 return layer
             }
         }
-        stack = EncoderStack(embeddings: embeddings, layers: layers)
+        stack = TransformerStack(embeddings: embeddings, layers: layers)
     }
 
     public var parameterShapes: [(String, [Int])] {

@@ -18,14 +18,14 @@ import VerdictTensor
 public struct BertModel: EncoderModel {
     public let config: ModelConfig
     public let prefix = "bert."
-    public let stack: EncoderStack
+    public let stack: TransformerStack
     public var pooler: String? { prefix + "pooler.dense" }
     public var classifierArchitecture: String { "BertForSequenceClassification" }
 
     public init(config: ModelConfig) {
         self.config = config
-        stack = EncoderStack(embeddings: .bert(prefix + "embeddings.", config), layers: (0..<config.numHiddenLayers).map { [prefix] i in
-            EncoderLayer(bertStyle: .bert("\(prefix)encoder.layer.\(i)."), config)
+        stack = TransformerStack(embeddings: .bert(prefix + "embeddings.", config), layers: (0..<config.numHiddenLayers).map { [prefix] i in
+            TransformerLayer(bertStyle: .bert("\(prefix)encoder.layer.\(i)."), config)
         })
     }
 
@@ -50,10 +50,10 @@ extension Embeddings {
     }
 }
 
-extension EncoderLayer {
+extension TransformerLayer {
     /// A post-norm layer with BERT's choices (separate q/k/v with biases, dense MLP,
     /// `hidden_act`, `layer_norm_eps`, BERT's dropout names).
-    init(bertStyle names: EncoderLayerNames, _ config: ModelConfig, relativeBias: RelativePositionBias? = nil) {
+    init(bertStyle names: TransformerLayerNames, _ config: ModelConfig, relativeBias: RelativePositionBias? = nil) {
         self.init(names: names, attention: AttentionOptions(heads: config.numAttentionHeads, headDim: config.hiddenSize / config.numAttentionHeads,
                                                             relativeBias: relativeBias),
                   activation: config.hiddenAct, eps: config.layerNormEps,

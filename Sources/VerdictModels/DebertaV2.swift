@@ -31,7 +31,7 @@ import VerdictTensor
 public struct DebertaV2Model: EncoderModel {
     public let config: ModelConfig
     public let prefix = "deberta."
-    public let stack: EncoderStack
+    public let stack: TransformerStack
     public var classifierArchitecture: String { "DebertaV2ForSequenceClassification" }
     let options: Options
 
@@ -118,7 +118,7 @@ public struct DebertaV2Model: EncoderModel {
             embeddings.projectionPlacement = .beforeNorm
         }
         let layers = (0..<config.numHiddenLayers).map { [prefix] i in Self.layer("\(prefix)encoder.layer.\(i).", config, o) }
-        var stack = EncoderStack(embeddings: embeddings, layers: layers)
+        var stack = TransformerStack(embeddings: embeddings, layers: layers)
         if o.usesRelativeTerms {
             stack.relativeEmbeddings = RelativeEmbeddings(table: prefix + "encoder.rel_embeddings.weight",
                                                           norm: o.normalizeRelativeEmbeddings ? prefix + "encoder.LayerNorm" : nil, eps: o.eps)
@@ -127,9 +127,9 @@ public struct DebertaV2Model: EncoderModel {
     }
 
     /// One post-norm layer with BERT's shape under DeBERTa's names, its attention disentangled.
-    private static func layer(_ p: String, _ config: ModelConfig, _ o: Options) -> EncoderLayer {
+    private static func layer(_ p: String, _ config: ModelConfig, _ o: Options) -> TransformerLayer {
         let s = p + "attention.self."
-        let names = EncoderLayerNames(
+        let names = TransformerLayerNames(
             projections: .separate(query: s + "query_proj", key: s + "key_proj", value: s + "value_proj"),
             attentionOutput: p + "attention.output.dense", attentionNorm: p + "attention.output.LayerNorm",
             intermediate: p + "intermediate.dense", output: p + "output.dense", outputNorm: p + "output.LayerNorm")
@@ -142,7 +142,7 @@ public struct DebertaV2Model: EncoderModel {
                 positionQuery: o.positionToContent ? s + (o.shareAttentionKey ? "query_proj" : "pos_query_proj") : nil,
                 buckets: o.buckets, maxDistance: o.maxRelativePositions, dropout: config.hiddenDropoutProb)
         }
-        return EncoderLayer(names: names, attention: attention, activation: config.hiddenAct, eps: o.eps,
+        return TransformerLayer(names: names, attention: attention, activation: config.hiddenAct, eps: o.eps,
                             hiddenDropout: config.hiddenDropoutProb, attentionDropout: config.attentionProbsDropoutProb)
     }
 

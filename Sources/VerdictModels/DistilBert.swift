@@ -17,13 +17,13 @@ import VerdictTensor
 public struct DistilBertModel: EncoderModel {
     public let config: ModelConfig
     public let prefix = "distilbert."
-    public let stack: EncoderStack
+    public let stack: TransformerStack
     public var classifierArchitecture: String { "DistilBertForSequenceClassification" }
 
     public init(config: ModelConfig) {
         self.config = config
-        stack = EncoderStack(embeddings: .bert(prefix + "embeddings.", config), layers: (0..<config.numHiddenLayers).map { [prefix] i in
-            EncoderLayer(bertStyle: .distilBert("\(prefix)transformer.layer.\(i)."), config)
+        stack = TransformerStack(embeddings: .bert(prefix + "embeddings.", config), layers: (0..<config.numHiddenLayers).map { [prefix] i in
+            TransformerLayer(bertStyle: .distilBert("\(prefix)transformer.layer.\(i)."), config)
         })
     }
 

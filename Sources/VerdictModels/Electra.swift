@@ -17,7 +17,7 @@ import VerdictTensor
 public struct ElectraModel: EncoderModel {
     public let config: ModelConfig
     public let prefix = "electra."
-    public let stack: EncoderStack
+    public let stack: TransformerStack
     public var classifierArchitecture: String { "ElectraForSequenceClassification" }
     let embeddingSize: Int
 
@@ -26,8 +26,8 @@ public struct ElectraModel: EncoderModel {
         embeddingSize = try config.field { try $0.int("embedding_size", default: config.hiddenSize) }
         var embeddings = Embeddings.bert(prefix + "embeddings.", config)
         if embeddingSize != config.hiddenSize { embeddings.projection = prefix + "embeddings_project" }
-        stack = EncoderStack(embeddings: embeddings, layers: (0..<config.numHiddenLayers).map { [prefix] i in
-            EncoderLayer(bertStyle: .bert("\(prefix)encoder.layer.\(i)."), config)
+        stack = TransformerStack(embeddings: embeddings, layers: (0..<config.numHiddenLayers).map { [prefix] i in
+            TransformerLayer(bertStyle: .bert("\(prefix)encoder.layer.\(i)."), config)
         })
     }
 

@@ -1,17 +1,19 @@
 import VerdictHub
 import VerdictTensor
 
-/// A transformer encoder ("backbone"): token ids in, one hidden vector per token out.
+/// A transformer backbone: token ids in, one hidden vector per token out. Encoders (BERT and
+/// its kin), decoders (GPT-2, LLaMA) and encoder–decoders (mBART, whose output is the decoder's)
+/// all conform.
 ///
-/// Each family (`BertModel`, `RobertaModel`, `ModernBertModel`, …) is one file that names its
+/// Each family (`BertModel`, `RobertaModel`, `LlamaModel`, …) is one file that names its
 /// checkpoint keys and picks its choices (norm placement, position scheme, MLP kind, head); the
-/// arithmetic lives once in `Layers/` and in `EncoderStack`.
+/// arithmetic lives once in `Layers/` and in `TransformerStack`.
 public protocol EncoderModel: Sendable {
     var config: ModelConfig { get }
     /// Prefix of the encoder's names inside a task model (`"bert."`, `"roberta."`, `"model."`).
     var prefix: String { get }
     /// Embeddings and layers.
-    var stack: EncoderStack { get }
+    var stack: TransformerStack { get }
     /// Every parameter (full names, with prefix) and its shape.
     var parameterShapes: [(String, [Int])] { get }
     /// Names of tensors that are constants rather than trained weights.
@@ -24,6 +26,15 @@ public protocol EncoderModel: Sendable {
     var classifierGlobalAttention: Bool { get }
     /// The family's own sequence-classification head for `labels` outputs.
     func classificationHead(labels: Int) -> ClassificationHead
+    /// Weights checkpoints store as `[in, out]` (GPT-2's `Conv1D`); Verdict holds `[out, in]`.
+    var transposedWeights: Set<String> { get }
+    /// Other checkpoint names a parameter may be saved under (mBART's shared embeddings).
+    var tiedNames: [String: [String]] { get }
+    /// Whether a checkpoint tensor the model does not use is expected there and not worth a
+    /// warning (GPT-2's stored causal masks `attn.bias`, old rotary `inv_freq` buffers).
+    func ignoresCheckpointTensor(_ name: String) -> Bool
+    /// The most tokens one sequence may have.
+    var maxSequenceLength: Int { get }
 
     /// Hidden states `[tokens, hidden]`, and the activations backward needs when `keepCache`.
     func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)
@@ -35,8 +46,11 @@ extension EncoderModel {
     public var buffers: Set<String> { [] }
     public var pooler: String? { nil }
     public var classifierGlobalAttention: Bool { false }
+    public var transposedWeights: Set<String> { [] }
+    public var tiedNames: [String: [String]] { [:] }
+    public func ignoresCheckpointTensor(_ name: String) -> Bool { name.hasSuffix("position_ids") }
 
-    /// The most tokens one sequence may have (the position table's size, less any offset).
+    /// The position table's size, less any offset (rotary models: `max_position_embeddings`).
     public var maxSequenceLength: Int {
         let table = config.maxPositionEmbeddings
         return table - (stack.embeddings.positionsNeeded(length: table) - table)
@@ -51,85 +65,103 @@ extension EncoderModel {
     }
 }
 
-/// Embeddings, then encoder layers, then an optional final norm (pre-norm models), forward and
-/// backward. Layers that share weights (ALBERT) simply carry the same names: their gradients
+/// Embeddings, then transformer layers, then an optional final norm (pre-norm models), forward
+/// and backward. An encoder stack attends in both directions; a decoder stack causally, and may
+/// attend to an encoder's output (`memory`) as well. Layers that share weights (ALBERT) simply carry the same names: their gradients
 /// add up in the shared tensors. Relative embeddings (DeBERTa) are computed once per forward and
 /// handed to every layer; their gradients from all layers add up likewise.
-public struct EncoderStack: Sendable {
+public struct TransformerStack: Sendable {
     let embeddings: Embeddings
-    let layers: [EncoderLayer]
+    let layers: [TransformerLayer]
     /// Prefix and epsilon of a norm after the last layer (ModernBERT's `final_norm`).
     var finalNorm: (name: String, eps: Float)? = nil
+    var finalNormKind = NormKind.layerNorm
     /// The relative-position embeddings of disentangled attention (DeBERTa).
     var relativeEmbeddings: RelativeEmbeddings? = nil
 
-    func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?) {
+    func forward(_ batch: PackedBatch, memory: Tensor? = nil, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?) {
         let positions = embeddings.positions(batch)
         var (x, embeddingCache) = embeddings.forward(batch, p, rng: &rng, keepCache: keepCache)
         var relative: Tensor? = nil, relativeNorm: Ops.LayerNormCache? = nil
         if let relativeEmbeddings { (relative, relativeNorm) = relativeEmbeddings.forward(p) }
-        var caches: [EncoderLayer.Cache] = []
+        var caches: [TransformerLayer.Cache] = []
         for layer in layers {
-            let (y, cache) = layer.forward(x, batch: batch, positions: positions, relative: relative, p, rng: &rng, keepCache: keepCache)
+            let (y, cache) = layer.forward(x, batch: batch, positions: positions, relative: relative, memory: memory, p, rng: &rng, keepCache: keepCache)
             x = y
             if let cache { caches.append(cache) }
         }
         var beforeFinalNorm: Tensor? = nil, finalNormCache: Ops.LayerNormCache? = nil
         if let finalNorm {
             beforeFinalNorm = x
-            (x, finalNormCache) = p.layerNorm(x, finalNorm.name, eps: finalNorm.eps)
+            (x, finalNormCache) = p.norm(x, finalNorm.name, finalNormKind, eps: finalNorm.eps)
         }
         guard keepCache, let embeddingCache else { return (x, nil) }
         return (x, EncoderCache(embeddings: embeddingCache, layers: caches, beforeFinalNorm: beforeFinalNorm, finalNorm: finalNormCache,
                                 relativeNorm: relativeNorm))
     }
 
-    func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
+    /// Accumulates the gradients; returns the gradient of `memory` when there is one.
+    @discardableResult
+    func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, memory: Tensor? = nil, _ p: ParameterStore,
+                  grads: inout ParameterStore) -> Tensor? {
         let positions = embeddings.positions(batch)
         var dx = dHidden
         if let finalNorm, let input = cache.beforeFinalNorm, let normCache = cache.finalNorm {
-            dx = p.layerNormBackward(dx, input: input, cache: normCache, finalNorm.name, grads: &grads)
+            dx = p.normBackward(dx, input: input, cache: normCache, finalNorm.name, finalNormKind, grads: &grads)
         }
-        var dRelative: Tensor? = nil
+        var dRelative: Tensor? = nil, dMemory: Tensor? = nil
         for (layer, c) in zip(layers, cache.layers).reversed() {
-            dx = layer.backward(dx, cache: c, batch: batch, positions: positions, p, grads: &grads, dRelative: &dRelative)
+            dx = layer.backward(dx, cache: c, batch: batch, positions: positions, memory: memory, p, grads: &grads,
+                                dRelative: &dRelative, dMemory: &dMemory)
         }
         if let relativeEmbeddings, let dRelative {
             relativeEmbeddings.backward(dRelative, normCache: cache.relativeNorm, p, grads: &grads)
         }
         embeddings.backward(dx, cache: cache.embeddings, batch: batch, p, grads: &grads)
+        return dMemory
     }
 
     /// The layers' parameter shapes, each shared name once.
-    func layerShapes(hidden: Int, intermediate: Int, attentionBias: Bool = true, mlpBias: Bool = true, normBias: Bool = true) -> [(String, [Int])] {
+    func layerShapes(hidden: Int, intermediate: Int, biases: TransformerLayer.Biases = .init()) -> [(String, [Int])] {
         var seen = Set<String>()
-        return layers.flatMap { $0.shapes(hidden: hidden, intermediate: intermediate, attentionBias: attentionBias, mlpBias: mlpBias, normBias: normBias) }
+        return layers.flatMap { $0.shapes(hidden: hidden, intermediate: intermediate, biases: biases) }
             .filter { seen.insert($0.0).inserted }
     }
 }
 
-extension EncoderStack {
+extension TransformerStack {
     /// One line per design choice, for `verdict inspect`: norm placement, positions, attention, MLP.
     public var summary: [String] {
         guard let first = layers.first else { return ["no layers"] }
         var lines: [String] = []
         let shared = Set(layers.map { $0.names.attentionOutput }).count
-        lines.append("\(layers.count) \(first.placement == .postNorm ? "post-norm" : "pre-norm") layers"
+        let norm = first.norm == .rmsNorm ? "RMSNorm" : "LayerNorm"
+        lines.append("\(layers.count) \(first.placement == .postNorm ? "post-norm" : "pre-norm") \(norm) layers"
                      + (shared < layers.count ? " sharing \(shared) distinct weight sets" : "")
                      + (finalNorm == nil ? "" : ", final norm"))
         var positions: [String] = []
         if embeddings.position != nil {
-            if case .afterPadding(let padding) = embeddings.positionIds { positions.append("learned absolute (fairseq ids after padding \(padding))") }
-            else { positions.append("learned absolute") }
+            switch embeddings.positionIds {
+            case .afterPadding(let padding): positions.append("learned absolute (fairseq ids after padding \(padding))")
+            case .fromOffset(let offset): positions.append("learned absolute (ids from \(offset))")
+            case .fromZero: positions.append("learned absolute")
+            }
         }
         let thetas = Set(layers.compactMap { $0.rotary?.theta }).sorted()
-        if !thetas.isEmpty { positions.append("rotary θ " + thetas.map { String(format: "%g", $0) }.joined(separator: " / ")) }
+        if !thetas.isEmpty {
+            positions.append("rotary θ " + thetas.map { String(format: "%g", $0) }.joined(separator: " / ")
+                             + (first.rotary.map { $0.scaling.summary } ?? ""))
+        }
         if let bias = first.attention.relativeBias { positions.append("relative bias, \(bias.buckets) buckets up to \(bias.maxDistance)") }
         lines.append("positions: " + (positions.isEmpty ? "none" : positions.joined(separator: ", ")))
         let windowed = layers.enumerated().filter { $0.element.attention.window != nil }
-        var attention = "\(first.attention.heads) heads, " + (first.names.projectionNames.count == 1 ? "fused qkv" : "separate q/k/v")
+        let a = first.attention
+        var attention = (a.causal ? "causal, " : "") + "\(a.heads) heads" + (a.keyValueHeads < a.heads ? " sharing \(a.keyValueHeads) k/v heads" : "")
+            + " of \(a.headDim), " + (first.names.projectionNames.count == 1 ? "fused qkv" : "separate q/k/v")
+        if first.names.queryNorm != nil { attention += ", q/k norms" }
+        if first.names.crossAttention != nil { attention += ", cross-attention to the encoder" }
         if let w = windowed.first?.element.attention.window {
-            attention += "; \(windowed.count) of \(layers.count) layers local (±\(w) tokens)"
+            attention += "; \(windowed.count) of \(layers.count) layers local (" + (a.causal ? "\(w + 1) tokens back" : "±\(w) tokens") + ")"
         }
         lines.append("attention: " + attention)
         lines.append("MLP: " + (first.mlp == .gated ? "gated \(first.activation.rawValue) (GLU)" : "dense, \(first.activation.rawValue)"))
@@ -141,9 +173,18 @@ extension EncoderStack {
 /// Activations an encoder keeps for its backward pass.
 public struct EncoderCache {
     var embeddings: Embeddings.Cache
-    var layers: [EncoderLayer.Cache]
+    var layers: [TransformerLayer.Cache]
     var beforeFinalNorm: Tensor?
     var finalNorm: Ops.LayerNormCache?
     /// The relative embeddings' norm (DeBERTa's `encoder.LayerNorm`).
     var relativeNorm: Ops.LayerNormCache? = nil
+    /// The encoder half of an encoder–decoder (mBART), whose output the decoder attended to.
+    var source: SourceCache? = nil
+}
+
+/// The encoder half's activations and output, kept by an encoder–decoder's cache.
+final class SourceCache {
+    let cache: EncoderCache
+    let memory: Tensor
+    init(cache: EncoderCache, memory: Tensor) { self.cache = cache; self.memory = memory }
 }

@@ -23,7 +23,7 @@ import VerdictTensor
 public struct LongformerModel: EncoderModel {
     public let config: ModelConfig
     public let prefix = "longformer."
-    public let stack: EncoderStack
+    public let stack: TransformerStack
     public var classifierArchitecture: String { "LongformerForSequenceClassification" }
     public var classifierGlobalAttention: Bool { true }
 
@@ -40,10 +40,10 @@ public struct LongformerModel: EncoderModel {
             }
             return perLayer
         }
-        stack = EncoderStack(embeddings: .bert(prefix + "embeddings.", config, positionIds: .afterPadding(Int32(config.padTokenId))),
+        stack = TransformerStack(embeddings: .bert(prefix + "embeddings.", config, positionIds: .afterPadding(Int32(config.padTokenId))),
                              layers: (0..<config.numHiddenLayers).map { [prefix] i in
                                  let p = "\(prefix)encoder.layer.\(i)."
-                                 var layer = EncoderLayer(bertStyle: .bert(p), config)
+                                 var layer = TransformerLayer(bertStyle: .bert(p), config)
                                  layer.slidingWindow = SlidingWindowAttention(heads: config.numAttentionHeads, window: windows[i] / 2,
                                                                               prefix: p + "attention.self.")
                                  return layer

@@ -19,7 +19,7 @@ import VerdictTensor
 public struct MPNetModel: EncoderModel {
     public let config: ModelConfig
     public let prefix = "mpnet."
-    public let stack: EncoderStack
+    public let stack: TransformerStack
     public var classifierArchitecture: String { "MPNetForSequenceClassification" }
     let buckets: Int
 
@@ -33,9 +33,9 @@ public struct MPNetModel: EncoderModel {
         let bias = RelativePositionBias(table: prefix + "encoder.relative_attention_bias.weight")
         var embeddings = Embeddings.bert(prefix + "embeddings.", config, positionIds: .afterPadding(1))
         embeddings.tokenType = nil
-        stack = EncoderStack(embeddings: embeddings, layers: (0..<config.numHiddenLayers).map { [prefix] i in
+        stack = TransformerStack(embeddings: embeddings, layers: (0..<config.numHiddenLayers).map { [prefix] i in
             let p = "\(prefix)encoder.layer.\(i)."
-            return EncoderLayer(bertStyle: EncoderLayerNames(
+            return TransformerLayer(bertStyle: TransformerLayerNames(
                 projections: .separate(query: p + "attention.attn.q", key: p + "attention.attn.k", value: p + "attention.attn.v"),
                 attentionOutput: p + "attention.attn.o", attentionNorm: p + "attention.LayerNorm",
                 intermediate: p + "intermediate.dense", output: p + "output.dense", outputNorm: p + "output.LayerNorm"), config, relativeBias: bias)

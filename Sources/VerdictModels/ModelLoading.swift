@@ -32,7 +32,7 @@ public func makeEncoder(_ config: ModelConfig) throws -> any EncoderModel {
     return try family(config)
 }
 
-/// Every encoder family by `model_type`.
+/// Every family by `model_type`: encoders, decoders (GPT-2, LLaMA and kin) and mBART.
 let encoderFamilies: [String: @Sendable (ModelConfig) throws -> any EncoderModel] = [
     "bert": { BertModel(config: $0) },
     "distilbert": { DistilBertModel(config: $0) },
@@ -45,6 +45,12 @@ let encoderFamilies: [String: @Sendable (ModelConfig) throws -> any EncoderModel
     "modernbert": { try ModernBertModel(config: $0) },
     "longformer": { try LongformerModel(config: $0) },
     "deberta-v2": { try DebertaV2Model(config: $0) },
+    "gpt2": { try Gpt2Model(config: $0) },
+    "llama": { try LlamaModel(config: $0) },
+    "mistral": { try LlamaModel(config: $0) },
+    "qwen2": { try LlamaModel(config: $0) },
+    "qwen3": { try LlamaModel(config: $0) },
+    "mbart": { try MBartModel(config: $0) },
 ]
 
 enum ParameterLoader {
@@ -62,29 +68,35 @@ enum ParameterLoader {
         return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in 0.02 * rng.nextGaussian() })
     }
 
-    /// Matches checkpoint tensors to `shapes`. A name is found with or without the encoder
-    /// prefix (`bert.`), and legacy `LayerNorm.gamma/beta` names are accepted.
-    static func load(_ checkpoint: Checkpoint, shapes: [(String, [Int])], prefix: String, buffers: Set<String>,
+    /// Matches checkpoint tensors to `encoder`'s parameters and the head's `shapes`. A name is
+    /// found with or without the encoder prefix (`bert.`), under the names it is tied to
+    /// (`EncoderModel.tiedNames`), and under legacy `LayerNorm.gamma/beta` names; Conv1D weights
+    /// (`EncoderModel.transposedWeights`) are transposed to `[out, in]`.
+    static func load(_ checkpoint: Checkpoint, encoder: any EncoderModel, headShapes: [(String, [Int])] = [],
                      rng: inout SplitMix64) throws -> (ParameterStore, LoadReport) {
+        let prefix = encoder.prefix, transposed = encoder.transposedWeights, tied = encoder.tiedNames
         var report = LoadReport(files: checkpoint.files.map(\.path))
         var used = Set<String>()
         var p = ParameterStore()
-        for (name, shape) in shapes {
-            let bare = name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name
-            let candidates = [name, bare, legacy(name), legacy(bare)]
+        for (name, shape) in encoder.parameterShapes + headShapes {
+            let names = [name] + (tied[name] ?? [])
+            let bare = names.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
+            let candidates = names + bare + (names + bare).map(legacy)
             if let found = candidates.first(where: { checkpoint.tensors[$0] != nil }) {
-                let t = checkpoint.tensors[found]!
-                guard t.shape == shape else {
-                    throw CheckpointError.tensorMismatch(name: found, reason: "checkpoint shape \(t.shape), model expects \(shape) (check config.json)")
+                var t = checkpoint.tensors[found]!
+                let stored = transposed.contains(name) ? shape.reversed() : shape
+                guard t.shape == stored else {
+                    throw CheckpointError.tensorMismatch(name: found, reason: "checkpoint shape \(t.shape), model expects \(stored) (check config.json)")
                 }
+                if transposed.contains(name) { t = t.transposed() }
                 p[name] = t
-                used.insert(found)
+                used.formUnion(candidates.filter { checkpoint.tensors[$0] != nil })
             } else {
                 p[name] = initialTensor(name, shape, rng: &rng)
-                if !buffers.contains(name) { report.missingKeys.append(name) }
+                if !encoder.buffers.contains(name) { report.missingKeys.append(name) }
             }
         }
-        report.unexpectedKeys = checkpoint.names.filter { !used.contains($0) && !$0.hasSuffix("position_ids") }
+        report.unexpectedKeys = checkpoint.names.filter { !used.contains($0) && !encoder.ignoresCheckpointTensor($0) }
         return (p, report)
     }
 

@@ -21,7 +21,7 @@ import VerdictTensor
 public struct ModernBertModel: EncoderModel {
     public let config: ModelConfig
     public let prefix = "model."
-    public let stack: EncoderStack
+    public let stack: TransformerStack
     public var classifierArchitecture: String { "ModernBertForSequenceClassification" }
     let options: Options
 
@@ -89,11 +89,11 @@ public struct ModernBertModel: EncoderModel {
         let headDim = config.hiddenSize / config.numAttentionHeads
         let embeddings = Embeddings(word: prefix + "embeddings.tok_embeddings.weight", position: nil, tokenType: nil,
                                     norm: prefix + "embeddings.norm", eps: o.eps, dropout: o.embeddingDropout)
-        let layers = (0..<config.numHiddenLayers).map { [prefix] i -> EncoderLayer in
+        let layers = (0..<config.numHiddenLayers).map { [prefix] i -> TransformerLayer in
             let p = "\(prefix)layers.\(i)."
             let global = o.globalLayers[i]
-            var layer = EncoderLayer(
-                names: EncoderLayerNames(projections: .fused(p + "attn.Wqkv"), attentionOutput: p + "attn.Wo",
+            var layer = TransformerLayer(
+                names: TransformerLayerNames(projections: .fused(p + "attn.Wqkv"), attentionOutput: p + "attn.Wo",
                                          attentionNorm: i == 0 ? nil : p + "attn_norm",
                                          intermediate: p + "mlp.Wi", output: p + "mlp.Wo", outputNorm: p + "mlp_norm"),
                 attention: AttentionOptions(heads: config.numAttentionHeads, headDim: headDim, window: global ? nil : o.localWindow),
@@ -106,13 +106,14 @@ public struct ModernBertModel: EncoderModel {
             layer.mlpOutputDropout = 0
             return layer
         }
-        stack = EncoderStack(embeddings: embeddings, layers: layers, finalNorm: (prefix + "final_norm", o.eps))
+        stack = TransformerStack(embeddings: embeddings, layers: layers, finalNorm: (prefix + "final_norm", o.eps))
     }
 
     public var parameterShapes: [(String, [Int])] {
         let h = config.hiddenSize, o = options
         return stack.embeddings.shapes(vocab: config.vocabSize, positions: 0, types: 0, width: h, hidden: h, normBias: o.normBias)
-            + stack.layerShapes(hidden: h, intermediate: config.intermediateSize, attentionBias: o.attentionBias, mlpBias: o.mlpBias, normBias: o.normBias)
+            + stack.layerShapes(hidden: h, intermediate: config.intermediateSize,
+                                biases: .init(attention: o.attentionBias, mlp: o.mlpBias, norm: o.normBias))
             + [(prefix + "final_norm.weight", [h])] + (o.normBias ? [(prefix + "final_norm.bias", [h])] : [])
     }
 

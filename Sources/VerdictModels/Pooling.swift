@@ -5,19 +5,24 @@ import VerdictTensor
 public enum Pooling {
     /// The first token (`[CLS]`) of each sequence.
     public static func first(_ hidden: Tensor, offsets: [Int]) -> Tensor {
+        rows(hidden, at: (0..<(offsets.count - 1)).map { offsets[$0 + 1] > offsets[$0] ? offsets[$0] : -1 })
+    }
+
+    /// Row `indices[s]` of the packed hidden states for each sequence `s` (zeros for an index of −1).
+    public static func rows(_ hidden: Tensor, at indices: [Int]) -> Tensor {
         let h = hidden.shape[1]
-        var out = Tensor(shape: [offsets.count - 1, h])
-        for s in 0..<(offsets.count - 1) where offsets[s + 1] > offsets[s] {
-            for i in 0..<h { out.scalars[s * h + i] = hidden.scalars[offsets[s] * h + i] }
+        var out = Tensor(shape: [indices.count, h])
+        for (s, t) in indices.enumerated() where t >= 0 && t < hidden.shape[0] {
+            for i in 0..<h { out.scalars[s * h + i] = hidden.scalars[t * h + i] }
         }
         return out
     }
 
-    static func firstBackward(_ dPooled: Tensor, offsets: [Int], tokens: Int) -> Tensor {
+    static func rowsBackward(_ dPooled: Tensor, at indices: [Int], tokens: Int) -> Tensor {
         let h = dPooled.shape[1]
         var dx = Tensor(shape: [tokens, h])
-        for s in 0..<(offsets.count - 1) where offsets[s + 1] > offsets[s] {
-            for i in 0..<h { dx.scalars[offsets[s] * h + i] = dPooled.scalars[s * h + i] }
+        for (s, t) in indices.enumerated() where t >= 0 && t < tokens {
+            for i in 0..<h { dx.scalars[t * h + i] += dPooled.scalars[s * h + i] }
         }
         return dx
     }

@@ -14,16 +14,16 @@ import VerdictTensor
 public struct RobertaModel: EncoderModel {
     public let config: ModelConfig
     public let prefix = "roberta."
-    public let stack: EncoderStack
+    public let stack: TransformerStack
     public let classifierArchitecture: String
 
     public init(config: ModelConfig) {
         self.config = config
         classifierArchitecture = ["xlm-roberta": "XLMRobertaForSequenceClassification",
                                   "camembert": "CamembertForSequenceClassification"][config.modelType] ?? "RobertaForSequenceClassification"
-        stack = EncoderStack(embeddings: .bert(prefix + "embeddings.", config, positionIds: .afterPadding(Int32(config.padTokenId))),
+        stack = TransformerStack(embeddings: .bert(prefix + "embeddings.", config, positionIds: .afterPadding(Int32(config.padTokenId))),
                              layers: (0..<config.numHiddenLayers).map { [prefix] i in
-                                 EncoderLayer(bertStyle: .bert("\(prefix)encoder.layer.\(i)."), config)
+                                 TransformerLayer(bertStyle: .bert("\(prefix)encoder.layer.\(i)."), config)
                              })
     }
 

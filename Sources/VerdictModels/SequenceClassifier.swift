@@ -30,7 +30,10 @@ public final class SequenceClassifier: @unchecked Sendable {
         if custom.pooling == .pooler, let pooler = encoder.pooler { steps = [.linear(pooler, inputs: h, outputs: h), .activation(.tanh)] }
         steps += ClassificationHead.mlp(hidden: "classifier.dense", out: "classifier.out_proj", inputs: h, width: custom.hiddenWidth,
                                         labels: config.numLabels, dropout: custom.dropout)
-        return ClassificationHead(pooling: custom.pooling == .mean ? .mean : .first, steps: steps)
+        // `cls` means the family's own sequence token: the first for encoders, the last for decoders.
+        var token = encoder.classificationHead(labels: config.numLabels).pooling
+        if token == .mean { token = .first }
+        return ClassificationHead(pooling: custom.pooling == .mean ? .mean : token, steps: steps)
     }
 
     /// Names and shapes of the head's own parameters (a pooler belongs to the encoder).
@@ -45,11 +48,13 @@ public final class SequenceClassifier: @unchecked Sendable {
         var head: ClassificationHead.Cache
     }
 
-    /// Logits `[batch, numLabels]`. Pass a generator to apply dropout (training).
-    public func forward(_ batch: PackedBatch, rng: inout SplitMix64?, keepCache: Bool = false) -> (Tensor, Cache?) {
+    /// Logits `[batch, numLabels]`. Pass a generator to apply dropout (training). Throws for a
+    /// batch the head cannot pool (see `ModelInputError`), before any work is done.
+    public func forward(_ batch: PackedBatch, rng: inout SplitMix64?, keepCache: Bool = false) throws(ModelInputError) -> (Tensor, Cache?) {
         let batch = encoder.classifierGlobalAttention ? batch.withGlobalAttentionOnFirstTokens() : batch
+        _ = try head.pooledRows(batch)
         let (hidden, encoderCache) = encoder.forward(batch, parameters, rng: &rng, keepCache: keepCache)
-        let (logits, headCache) = head.forward(hidden, offsets: batch.offsets, parameters, rng: &rng)
+        let (logits, headCache) = try head.forward(hidden, batch: batch, parameters, rng: &rng)
         guard keepCache, let encoderCache else { return (logits, nil) }
         return (logits, Cache(encoder: encoderCache, head: headCache))
     }
@@ -57,14 +62,25 @@ public final class SequenceClassifier: @unchecked Sendable {
     /// Accumulates the gradients of every parameter given `dLogits`.
     public func backward(_ dLogits: Tensor, cache c: Cache, batch: PackedBatch, grads: inout ParameterStore) {
         let batch = encoder.classifierGlobalAttention ? batch.withGlobalAttentionOnFirstTokens() : batch
-        let dHidden = head.backward(dLogits, cache: c.head, offsets: batch.offsets, tokens: batch.tokenCount, parameters, grads: &grads)
+        let dHidden = head.backward(dLogits, cache: c.head, batch: batch, parameters, grads: &grads)
         encoder.backward(dHidden, cache: c.encoder, batch: batch, parameters, grads: &grads)
     }
 
     /// Inference logits (no dropout).
-    public func logits(_ batch: PackedBatch) -> Tensor {
+    public func logits(_ batch: PackedBatch) throws(ModelInputError) -> Tensor {
         var rng: SplitMix64? = nil
-        return forward(batch, rng: &rng).0
+        return try forward(batch, rng: &rng).0
+    }
+
+    /// The most sequences one batch may hold: 1 for a decoder without `pad_token_id` (as in
+    /// `transformers`), otherwise unlimited.
+    public var maxBatchSequences: Int? { head.pooling == .lastNonPadding(nil) ? 1 : nil }
+
+    /// The tensors to save, under the names and in the layouts `transformers` reads (Conv1D
+    /// weights transposed back to `[in, out]`).
+    public var checkpointTensors: [(String, Tensor)] {
+        let transposed = encoder.transposedWeights
+        return parameters.names.map { ($0, transposed.contains($0) ? parameters[$0].transposed() : parameters[$0]) }
     }
 
     /// The parameters that are trained (everything except constant buffers).
@@ -98,8 +114,7 @@ public enum AutoModelForSequenceClassification {
         checkpoint.names.removeAll { stale.contains($0) }
         config.architectures = [encoder.classifierArchitecture]
         var rng = SplitMix64(seed: seed)
-        let shapes = encoder.parameterShapes + newShapes
-        let (parameters, report) = try ParameterLoader.load(checkpoint, shapes: shapes, prefix: encoder.prefix, buffers: encoder.buffers, rng: &rng)
+        let (parameters, report) = try ParameterLoader.load(checkpoint, encoder: encoder, headShapes: newShapes, rng: &rng)
         return SequenceClassifier(config: config, encoder: encoder, parameters: parameters, loadReport: report)
     }
 }

@@ -54,8 +54,7 @@ public enum AutoModel {
         let config = try ModelConfig(folder: folder)
         let encoder = try makeEncoder(config)
         var rng = SplitMix64(seed: 42)
-        let (parameters, report) = try ParameterLoader.load(try Checkpoint(folder: folder), shapes: encoder.parameterShapes,
-                                                            prefix: encoder.prefix, buffers: encoder.buffers, rng: &rng)
+        let (parameters, report) = try ParameterLoader.load(try Checkpoint(folder: folder), encoder: encoder, rng: &rng)
         return TransformerModel(config: config, encoder: encoder, parameters: parameters, loadReport: report)
     }
 }

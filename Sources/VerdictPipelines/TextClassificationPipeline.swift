@@ -62,15 +62,17 @@ public final class TextClassificationPipeline: @unchecked Sendable {
     }
 
     /// The logits of already tokenized inputs, `[count, numLabels]`, in input order. Each encoding
-    /// must fit the model (`ids.count <= maxLength`).
-    public func logits(encodings: [Encoding], batchSize: Int = 32) -> Tensor {
+    /// must fit the model (`ids.count <= maxLength`). A decoder without `pad_token_id` takes one
+    /// text per batch (what `transformers`' pipeline does with its default batch size of 1).
+    public func logits(encodings: [Encoding], batchSize: Int = 32) throws(ModelInputError) -> Tensor {
         let labels = model.config.numLabels
+        let batchSize = min(batchSize, model.maxBatchSequences ?? batchSize)
         var out = Tensor(shape: [encodings.count, labels])
         // Similar lengths together keep batches uniform; packing means no padding is computed anyway.
         let order = encodings.indices.sorted { encodings[$0].ids.count < encodings[$1].ids.count }
         for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
             let indices = Array(order[start..<min(start + max(1, batchSize), order.count)])
-            let batchLogits = model.logits(PackedBatch(encodings: indices.map { encodings[$0] }, tokenTypes: tokenizer.returnsTokenTypeIds))
+            let batchLogits = try model.logits(PackedBatch(encodings: indices.map { encodings[$0] }, tokenTypes: tokenizer.returnsTokenTypeIds))
             for (j, i) in indices.enumerated() { for c in 0..<labels { out.scalars[i * labels + c] = batchLogits.scalars[j * labels + c] } }
         }
         return out

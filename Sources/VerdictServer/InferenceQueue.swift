@@ -1,5 +1,6 @@
 import Foundation
 import VerdictPipelines
+import VerdictTensor
 import VerdictTokenizers
 
 /// Runs the model for every request on one worker thread and batches the inputs of concurrent
@@ -80,21 +81,41 @@ final class InferenceQueue: @unchecked Sendable {
     private func work() {
         while let batch = nextBatch() {
             let start = DispatchTime.now()
-            let logits = pipeline.logits(encodings: batch.flatMap(\.encodings))
-            let end = DispatchTime.now()
-            metrics.recordBatch(inputs: logits.shape[0])
-            let labels = logits.shape[1]
-            var row = 0
-            for job in batch {
-                var rows: [[Float]] = []
-                rows.reserveCapacity(job.encodings.count)
-                for _ in job.encodings {
-                    rows.append(Array(logits.scalars[(row * labels)..<((row + 1) * labels)]))
-                    row += 1
-                }
-                let timing = Timing(queue: Self.seconds(job.enqueued, start), inference: Self.seconds(start, end))
-                job.continuation.resume(returning: (rows, timing))
+            let logits: Tensor
+            do {
+                logits = try pipeline.logits(encodings: batch.flatMap(\.encodings))
+            } catch {
+                // One request the model cannot take (mBART: another number of </s>) must not fail
+                // the requests batched with it: run them one by one.
+                for job in batch { run([job], start: start) }
+                continue
             }
+            finish(batch, logits: logits, start: start)
+        }
+    }
+
+    private func run(_ batch: [Job], start: DispatchTime) {
+        do {
+            finish(batch, logits: try pipeline.logits(encodings: batch.flatMap(\.encodings)), start: start)
+        } catch {
+            for job in batch { job.continuation.resume(throwing: ServerError.validation("\(error)", status: .unprocessableContent)) }
+        }
+    }
+
+    private func finish(_ batch: [Job], logits: Tensor, start: DispatchTime) {
+        let end = DispatchTime.now()
+        metrics.recordBatch(inputs: logits.shape[0])
+        let labels = logits.shape[1]
+        var row = 0
+        for job in batch {
+            var rows: [[Float]] = []
+            rows.reserveCapacity(job.encodings.count)
+            for _ in job.encodings {
+                rows.append(Array(logits.scalars[(row * labels)..<((row + 1) * labels)]))
+                row += 1
+            }
+            let timing = Timing(queue: Self.seconds(job.enqueued, start), inference: Self.seconds(start, end))
+            job.continuation.resume(returning: (rows, timing))
         }
     }
 

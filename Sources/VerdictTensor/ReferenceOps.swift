@@ -37,6 +37,18 @@ public enum ReferenceOps {
         return y
     }
 
+    /// RMS normalisation over the last dimension: `γ ⊙ x / √(mean(x²) + ε)`.
+    public static func rmsNorm(_ x: Tensor, gamma: Tensor, eps: Float) -> Tensor {
+        let n = x.shape[x.rank - 1]
+        var y = x
+        for r in 0..<(x.count / n) {
+            let row = x.scalars[(r * n)..<((r + 1) * n)].map(Double.init)
+            let rms = (row.map { $0 * $0 }.reduce(0, +) / Double(n) + Double(eps)).squareRoot()
+            for i in 0..<n { y.scalars[r * n + i] = Float(row[i] / rms * Double(gamma.scalars[i])) }
+        }
+        return y
+    }
+
     /// Element-wise activation.
     public static func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
         var y = x

@@ -40,6 +40,17 @@ public struct Tensor: Equatable, Sendable {
     /// The same elements under another shape with the same element count.
     public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, scalars: scalars) }
 
+    /// The transpose of a matrix: `[rows, columns]` → `[columns, rows]`.
+    public func transposed() -> Tensor {
+        precondition(rank == 2, "transposed: a matrix is needed, not \(shape)")
+        let (rows, columns) = (shape[0], shape[1])
+        return Tensor(shape: [columns, rows]) { out in
+            scalars.withUnsafeBufferPointer { x in
+                for r in 0..<rows { for c in 0..<columns { out[c * rows + r] = x[r * columns + c] } }
+            }
+        }
+    }
+
     /// Rows `range` of a tensor seen as a matrix whose rows are its first dimension.
     public func rows(_ range: Range<Int>) -> Tensor {
         let width = shape.dropFirst().reduce(1, *)

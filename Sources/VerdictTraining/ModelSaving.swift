@@ -18,8 +18,7 @@ public enum ModelSaving {
         try? fm.removeItem(at: temporary)
         try createDirectory(temporary)
         try write(Data(model.config.serialized().utf8), to: temporary.appendingPathComponent("config.json"))
-        let names = model.parameters.names
-        try SafeTensorsFile.write(names.map { ($0, model.parameters[$0]) }, dtype: dtype,
+        try SafeTensorsFile.write(model.checkpointTensors, dtype: dtype,
                                   to: temporary.appendingPathComponent("model.safetensors"))
         if let tokenizerFolder {
             for f in tokenizerFiles where fm.fileExists(atPath: tokenizerFolder.appendingPathComponent(f).path) {

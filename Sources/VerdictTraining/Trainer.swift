@@ -136,7 +136,7 @@ public final class Trainer {
                     let indices = epochBatches[b + a]
                     let batch = trainDataset.batch(indices)
                     var rng: SplitMix64? = dropoutRNG
-                    let (logits, cache) = model.forward(batch, rng: &rng, keepCache: true)
+                    let (logits, cache) = try model.forward(batch, rng: &rng, keepCache: true)
                     dropoutRNG = rng!
                     var (loss, dLogits) = Loss.compute(logits, trainDataset.targets(indices))
                     if accumulation > 1 { for i in 0..<dLogits.count { dLogits.scalars[i] /= Float(accumulation) } }
@@ -160,7 +160,7 @@ public final class Trainer {
                 let evaluateNow = (args.evalStrategy == .steps && state.globalStep % args.evalSteps == 0) || (args.evalStrategy == .epoch && endOfEpoch)
                 var improved = false
                 if evaluateNow, let evalDataset {
-                    let (metrics, output) = evaluateWithPredictions(evalDataset)
+                    let (metrics, output) = try evaluateWithPredictions(evalDataset)
                     try onEvaluate(state.globalStep, output)
                     try log(metrics)
                     improved = updateBest(metrics)
@@ -212,14 +212,14 @@ public final class Trainer {
     // MARK: - Evaluation
 
     /// Logits for a dataset, batched by similar length, returned in input order.
-    public func predict(_ dataset: TokenizedDataset) -> PredictionOutput {
+    public func predict(_ dataset: TokenizedDataset) throws -> PredictionOutput {
         let order = (0..<dataset.count).sorted { dataset.encodings[$0].ids.count < dataset.encodings[$1].ids.count }
         let labels = model.config.numLabels
         var logits = Tensor(shape: [dataset.count, labels])
         let progress = ProgressReporter(total: dataset.count, label: "eval")
         for start in stride(from: 0, to: order.count, by: args.perDeviceEvalBatchSize) {
             let indices = Array(order[start..<min(start + args.perDeviceEvalBatchSize, order.count)])
-            let out = model.logits(dataset.batch(indices))
+            let out = try model.logits(dataset.batch(indices))
             for (j, i) in indices.enumerated() { for c in 0..<labels { logits.scalars[i * labels + c] = out.scalars[j * labels + c] } }
             progress.update(start + indices.count)
         }
@@ -232,11 +232,11 @@ public final class Trainer {
     }
 
     /// Metrics on `dataset`, prefixed `eval_`.
-    public func evaluate(_ dataset: TokenizedDataset) -> [String: Double] { evaluateWithPredictions(dataset).metrics }
+    public func evaluate(_ dataset: TokenizedDataset) throws -> [String: Double] { try evaluateWithPredictions(dataset).metrics }
 
-    func evaluateWithPredictions(_ dataset: TokenizedDataset) -> (metrics: [String: Double], output: PredictionOutput) {
+    func evaluateWithPredictions(_ dataset: TokenizedDataset) throws -> (metrics: [String: Double], output: PredictionOutput) {
         let start = Date()
-        let output = predict(dataset)
+        let output = try predict(dataset)
         var out: [String: Double] = [:]
         for (k, v) in output.metrics { out["eval_" + k] = v }
         out["eval_runtime"] = Date().timeIntervalSince(start)

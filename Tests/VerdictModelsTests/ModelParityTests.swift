@@ -70,7 +70,7 @@ final class ModelParityTests: XCTestCase {
         let classifier = try AutoModelForSequenceClassification.from(pretrained: dir.path, labels: ["NEGATIVE", "POSITIVE"])
         XCTAssertNotNil(classifier.loadReport.warning)
         XCTAssertEqual(classifier.loadReport.missingKeys, ["classifier.weight", "classifier.bias"])
-        XCTAssertEqual(classifier.logits(PackedBatch(encodings: encodings)).shape, [2, 2])
+        XCTAssertEqual(try classifier.logits(PackedBatch(encodings: encodings)).shape, [2, 2])
     }
 
     func testTinyClassifierLogits() throws {
@@ -84,8 +84,8 @@ final class ModelParityTests: XCTestCase {
             let g = golden[name]!
             let texts = g["texts"] as! [String], pairs = (g["pairs"] as! [[String]]).map { ($0[0], $0[1]) }
             let options = TokenizationOptions(truncation: .longestFirst, maxLength: 64)
-            let logits = model.logits(PackedBatch(encodings: try tokenizer.encodeBatch(texts, options: options)))
-            let pairLogits = model.logits(PackedBatch(encodings: try tokenizer.encodeBatch(pairs.map(\.0), pairs: pairs.map(\.1), options: options)))
+            let logits = try model.logits(PackedBatch(encodings: try tokenizer.encodeBatch(texts, options: options)))
+            let pairLogits = try model.logits(PackedBatch(encodings: try tokenizer.encodeBatch(pairs.map(\.0), pairs: pairs.map(\.1), options: options)))
             for (got, want) in [(logits, doubles(g["logits"])), (pairLogits, doubles(g["pair_logits"]))] {
                 let flat = want.flatMap { $0 }.map(Float.init)
                 XCTAssertEqual(got.shape, [want.count, want[0].count], name)
@@ -104,11 +104,11 @@ final class ModelParityTests: XCTestCase {
         prepared.parameters.prepareForInference()
         let tokenizer = try AutoTokenizer.from(folder: dir)
         let batch = PackedBatch(encodings: try tokenizer.encodeBatch(["a short text", "and another, longer one than that"]))
-        XCTAssertEqual(prepared.logits(batch).scalars, plain.logits(batch).scalars)
+        XCTAssertEqual(try prepared.logits(batch).scalars, try plain.logits(batch).scalars)
         let name = try XCTUnwrap(plain.parameters.names.first { $0.hasSuffix("layer.0.attention.self.query.weight") || $0.hasSuffix("layer.0.attention.q_lin.weight") })
         for model in [plain, prepared] { model.parameters.modify(name) { w in for i in 0..<w.count { w.scalars[i] *= -3 } } }
-        let changed = plain.logits(batch)
+        let changed = try plain.logits(batch)
         XCTAssertGreaterThan(changed.maxAbsDifference(try AutoModelForSequenceClassification.from(pretrained: dir.path).logits(batch)), 0)
-        XCTAssertEqual(prepared.logits(batch).scalars, changed.scalars)
+        XCTAssertEqual(try prepared.logits(batch).scalars, changed.scalars)
     }
 }

@@ -74,6 +74,30 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// RMSNorm against the double-precision reference, and its backward against finite differences.
+    func testRMSNorm() {
+        let x = random([37, 64]), gamma = random([64])
+        XCTAssertLessThan(Ops.rmsNorm(x, gamma: gamma, eps: 1e-6).0.maxAbsDifference(ReferenceOps.rmsNorm(x, gamma: gamma, eps: 1e-6)), 1e-5)
+        let small = random([3, 10]), g = random([10]), dy = random([3, 10])
+        func loss(_ x: Tensor, _ g: Tensor) -> Double {
+            zip(ReferenceOps.rmsNorm(x, gamma: g, eps: 1e-5).scalars, dy.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        let (_, cache) = Ops.rmsNorm(small, gamma: g, eps: 1e-5)
+        var dGamma = Tensor(shape: [10])
+        let dx = Ops.rmsNormBackward(dy, input: small, gamma: g, cache: cache, dGamma: &dGamma)
+        let h: Float = 1e-2
+        for i in [0, 7, 13, 29] {
+            var xp = small, xm = small
+            xp.scalars[i] += h; xm.scalars[i] -= h
+            XCTAssertEqual(Double(dx.scalars[i]), (loss(xp, g) - loss(xm, g)) / Double(2 * h), accuracy: 2e-3)
+        }
+        for i in [0, 9] {
+            var gp = g, gm = g
+            gp.scalars[i] += h; gm.scalars[i] -= h
+            XCTAssertEqual(Double(dGamma.scalars[i]), (loss(small, gp) - loss(small, gm)) / Double(2 * h), accuracy: 2e-3)
+        }
+    }
+
     /// Backward kernels against central finite differences of the reference forward.
     func testBackwardAgainstFiniteDifferences() {
         let x = random([3, 10]), gamma = random([10]), beta = random([10]), dy = random([3, 10])

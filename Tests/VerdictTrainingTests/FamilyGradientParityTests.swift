@@ -65,13 +65,13 @@ final class FamilyGradientParityTests: XCTestCase {
         let classifier = try AutoModelForSequenceClassification.from(pretrained: Self.families.appendingPathComponent("tiny-longformer").path,
                                                                       problemType: .singleLabelClassification)
         let batch = try batch("tiny-longformer", g.texts)
-        func loss(_ keepCache: Bool) -> (Float, SequenceClassifier.Cache?, Tensor) {
+        func loss(_ keepCache: Bool) throws -> (Float, SequenceClassifier.Cache?, Tensor) {
             var rng: SplitMix64? = SplitMix64(seed: 7)
-            let (logits, cache) = classifier.forward(batch, rng: &rng, keepCache: keepCache)
+            let (logits, cache) = try classifier.forward(batch, rng: &rng, keepCache: keepCache)
             let (loss, dLogits) = Loss.crossEntropy(logits, g.single)
             return (loss, cache, dLogits)
         }
-        let (_, cache, dLogits) = loss(true)
+        let (_, cache, dLogits) = try loss(true)
         var grads = classifier.parameters.zeros()
         classifier.backward(dLogits, cache: cache!, batch: batch, grads: &grads)
         let h = 1e-2 as Float
@@ -82,9 +82,9 @@ final class FamilyGradientParityTests: XCTestCase {
             for index in magnitudes.prefix(3).map(\.offset) {
                 let original = classifier.parameters[name].scalars[index]
                 classifier.parameters.modify(name) { $0.scalars[index] = original + h }
-                let up = loss(false).0
+                let up = try loss(false).0
                 classifier.parameters.modify(name) { $0.scalars[index] = original - h }
-                let down = loss(false).0
+                let down = try loss(false).0
                 classifier.parameters.modify(name) { $0.scalars[index] = original }
                 let numeric = (up - down) / (2 * h), analytic = grads[name].scalars[index]
                 print("dropout gradient \(name)[\(index)]: analytic \(analytic), finite differences \(numeric)")

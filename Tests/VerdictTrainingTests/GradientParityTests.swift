@@ -55,7 +55,7 @@ final class GradientParityTests: XCTestCase {
                 classifier.parameters[String(name.dropFirst(6))] = try file.tensor(name)
             }
             var rng: SplitMix64? = nil
-            let (logits, cache) = classifier.forward(batch, rng: &rng, keepCache: true)
+            let (logits, cache) = try classifier.forward(batch, rng: &rng, keepCache: true)
             let (loss, dLogits) = Loss.compute(logits, targets)
             XCTAssertEqual(loss, try file.tensor("loss").scalars[0], accuracy: 1e-5 * max(1, abs(loss)), "\(model) \(problem)")
             var grads = classifier.parameters.zeros()
@@ -87,7 +87,7 @@ final class GradientParityTests: XCTestCase {
                     classifier.parameters[String(name.dropFirst(6))] = try file.tensor(name)
                 }
                 var rng: SplitMix64? = nil
-                let (logits, cache) = classifier.forward(batch, rng: &rng, keepCache: true)
+                let (logits, cache) = try classifier.forward(batch, rng: &rng, keepCache: true)
                 let (loss, dLogits) = Loss.crossEntropy(logits, g.single)
                 XCTAssertEqual(loss, try file.tensor("loss").scalars[0], accuracy: 1e-5, "\(model) \(pooling)")
                 var grads = classifier.parameters.zeros()
@@ -124,7 +124,7 @@ final class GradientParityTests: XCTestCase {
         var optimizer = AdamW(parameters: classifier.parameters, names: names, weightDecay: 0.01)
         for step in 0..<20 {
             var rng: SplitMix64? = nil
-            let (logits, cache) = classifier.forward(halves[step % 2], rng: &rng, keepCache: true)
+            let (logits, cache) = try classifier.forward(halves[step % 2], rng: &rng, keepCache: true)
             let (_, dLogits) = Loss.crossEntropy(logits, labels[step % 2])
             var grads = classifier.parameters.zeros()
             classifier.backward(dLogits, cache: cache!, batch: halves[step % 2], grads: &grads)

@@ -51,11 +51,11 @@ final class TrainerTests: XCTestCase {
         let data = try dataset()
         let dirA = temporary()
         let a = Trainer(model: try classifier(), args: arguments(dirA), trainDataset: data, evalDataset: data, tokenizerFolder: Self.model)
-        let before = a.evaluate(data)["eval_loss"]!
+        let before = try a.evaluate(data)["eval_loss"]!
         try a.train()
         let state = a.state
         XCTAssertEqual(state.globalStep, 12)
-        XCTAssertLessThan(a.evaluate(data)["eval_loss"]!, before, "training lowers the loss")
+        XCTAssertLessThan(try a.evaluate(data)["eval_loss"]!, before, "training lowers the loss")
         XCTAssertEqual(state.logHistory.filter { $0["loss"] != nil }.count, 6)
         XCTAssertEqual(state.logHistory.filter { $0["eval_accuracy"] != nil }.count, 2)
         let kept = try FileManager.default.contentsOfDirectory(atPath: dirA.path).filter { $0.hasPrefix("checkpoint-") }.sorted()

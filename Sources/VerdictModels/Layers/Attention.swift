@@ -2,27 +2,39 @@ import Foundation
 import VerdictTensor
 
 /// What varies between the families' self-attention, apart from how q, k and v are projected
-/// (see `EncoderLayer`): the score scale, an optional sliding window, an optional additive
-/// relative-position bias and DeBERTa's disentangled c2p/p2c terms. Rotary positions are applied
-/// to q and k before (`Rotary`).
+/// (see `TransformerLayer`): the score scale, causal masking (decoders), an optional sliding
+/// window, grouped-query attention, an optional additive relative-position bias and DeBERTa's
+/// disentangled c2p/p2c terms. Rotary positions are applied to q and k before (`Rotary`).
 struct AttentionOptions {
     var heads: Int
+    /// Heads of k and v: `heads` (multi-head), fewer (grouped-query: each k/v head serves
+    /// `heads / keyValueHeads` query heads) or 1 (multi-query).
+    var keyValueHeads: Int
+    var headDim: Int
     /// Multiplies `q · k` (`1 / √head_dim` unless a family says otherwise).
     var scale: Float
+    /// A query attends only to itself and earlier keys (decoders).
+    var causal = false
     /// When set, a query attends only to keys at most this many positions away (ModernBERT's
-    /// local layers: `local_attention / 2`).
+    /// local layers: `local_attention / 2`); with `causal`, only to earlier ones (Mistral:
+    /// `sliding_window − 1`).
     var window: Int? = nil
     /// Bucketed relative-position bias added to every score (MPNet).
     var relativeBias: RelativePositionBias? = nil
     /// Content-to-position and position-to-content terms (DeBERTa); the scale is the family's.
     var disentangled: DisentangledAttention? = nil
 
-    init(heads: Int, headDim: Int, window: Int? = nil, relativeBias: RelativePositionBias? = nil) {
-        self.heads = heads; self.scale = 1 / Float(headDim).squareRoot(); self.window = window; self.relativeBias = relativeBias
+    init(heads: Int, headDim: Int, keyValueHeads: Int? = nil, causal: Bool = false, window: Int? = nil, relativeBias: RelativePositionBias? = nil) {
+        self.heads = heads; self.headDim = headDim; self.keyValueHeads = keyValueHeads ?? heads
+        self.scale = 1 / Float(headDim).squareRoot(); self.causal = causal; self.window = window; self.relativeBias = relativeBias
     }
 
+    /// Widths of the q and of the k/v projections.
+    var queryWidth: Int { heads * headDim }
+    var keyValueWidth: Int { keyValueHeads * headDim }
+
     /// Whether scores need more than scaling before the softmax.
-    var shapesScores: Bool { window != nil || relativeBias != nil }
+    var shapesScores: Bool { causal || window != nil || relativeBias != nil }
 }
 
 /// MPNet's (T5-style) relative-position bias: a `[buckets, heads]` table indexed by the bucket of
@@ -61,9 +73,11 @@ struct RelativePositionBias {
 }
 
 /// Scaled dot-product attention over a packed batch: for each sequence and head,
-/// `softmax(scale · (Q Kᵀ + disentangled terms) + bias) V`, with scores outside the window
-/// removed. No padding exists, so no padding mask is needed; (sequence, head) pairs run in
-/// parallel, each with single-threaded kernels.
+/// `softmax(scale · (Q Kᵀ + disentangled terms) + bias) V`, with scores outside the window or
+/// after the query (causal) removed. No padding exists, so no padding mask is needed;
+/// (sequence, head) pairs run in parallel, each with single-threaded kernels. Keys and values
+/// may come from another sequence of the same length (cross-attention: the mBART decoder
+/// attends to the encoder's output) and may have fewer heads (grouped-query attention).
 enum PackedAttention {
     struct Cache {
         var q: Tensor, k: Tensor, v: Tensor
@@ -76,12 +90,13 @@ enum PackedAttention {
         var positional: DisentangledAttention.Projected?
     }
 
-    /// `q`, `k`, `v`: `[tokens, hidden]`; `positional`: the relative embeddings projected for the
+    /// `q`: `[tokens, heads · headDim]`; `k`, `v`: `[tokens, keyValueHeads · headDim]`; `positional`: the relative embeddings projected for the
     /// disentangled terms, when `options` has them. Returns the context `[tokens, hidden]`.
     static func forward(q: Tensor, k: Tensor, v: Tensor, positional: DisentangledAttention.Projected? = nil, offsets: [Int],
                         options o: AttentionOptions, _ p: ParameterStore,
                         dropout: Float, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, Cache?) {
-        let heads = o.heads, hidden = q.shape[1], d = hidden / heads, sequences = offsets.count - 1
+        let heads = o.heads, hidden = q.shape[1], d = o.headDim, kvWidth = o.keyValueWidth, group = heads / o.keyValueHeads
+        let sequences = offsets.count - 1
         var probOffsets = [0]
         var longest = 0
         for s in 0..<sequences {
@@ -106,9 +121,9 @@ enum PackedAttention {
                 let s = task / heads, h = task % heads
                 let start = offsets[s], l = offsets[s + 1] - start
                 if l == 0 { return }
-                let rowOffset = start * hidden + h * d
+                let rowOffset = start * hidden + h * d, kvOffset = start * kvWidth + (h / group) * d
                 let scores = p0 + probOffsets[task]
-                gemm(transposeB: true, m: l, n: l, k: d, a: q0 + rowOffset, lda: hidden, b: k0 + rowOffset, ldb: hidden,
+                gemm(transposeB: true, m: l, n: l, k: d, a: q0 + rowOffset, lda: hidden, b: k0 + kvOffset, ldb: kvWidth,
                      c: scores, ldc: l, parallel: false)
                 if let terms, let positional {
                     let t = DisentangledAttention.Task(length: l, headDim: d, stride: hidden, column: h * d, rows: rows.baseAddress!, longest: longest,
@@ -125,9 +140,9 @@ enum PackedAttention {
                 }
                 if let dropMask {
                     let dropped = (0..<(l * l)).map { scores[$0] * dropMask[probOffsets[task] + $0] }
-                    gemm(m: l, n: d, k: l, a: dropped, lda: l, b: v0 + rowOffset, ldb: hidden, c: c0 + rowOffset, ldc: hidden, parallel: false)
+                    gemm(m: l, n: d, k: l, a: dropped, lda: l, b: v0 + kvOffset, ldb: kvWidth, c: c0 + rowOffset, ldc: hidden, parallel: false)
                 } else {
-                    gemm(m: l, n: d, k: l, a: scores, lda: l, b: v0 + rowOffset, ldb: hidden, c: c0 + rowOffset, ldc: hidden, parallel: false)
+                    gemm(m: l, n: d, k: l, a: scores, lda: l, b: v0 + kvOffset, ldb: kvWidth, c: c0 + rowOffset, ldc: hidden, parallel: false)
                 }
             }
         }}}}}}
@@ -136,13 +151,14 @@ enum PackedAttention {
     }
 
     /// Scales the `[l, l]` scores of one (sequence, head), adds the relative bias (`bias[j − i]`),
-    /// and takes the softmax of each row over the keys inside the window (keys outside get
-    /// probability 0).
+    /// and takes the softmax of each row over the keys inside the window and, when causal, not
+    /// after the query (other keys get probability 0).
     private static func shapeAndSoftmax(_ scores: UnsafeMutablePointer<Float>, length l: Int, options o: AttentionOptions,
                                         biasByDistance bias: UnsafePointer<Float>?) {
         for i in 0..<l {
             let row = scores + i * l
-            let lo = o.window.map { max(0, i - $0) } ?? 0, hi = o.window.map { min(l, i + $0 + 1) } ?? l
+            let lo = o.window.map { max(0, i - $0) } ?? 0
+            let hi = o.causal ? i + 1 : o.window.map { min(l, i + $0 + 1) } ?? l
             if lo > 0 { row.update(repeating: 0, count: lo) }
             if hi < l { (row + hi).update(repeating: 0, count: l - hi) }
             if let bias {
@@ -160,7 +176,8 @@ enum PackedAttention {
     /// into `grads`.
     static func backward(_ dContext: Tensor, cache c: Cache, offsets: [Int], options o: AttentionOptions,
                          grads: inout ParameterStore) -> (Tensor, Tensor, Tensor, DisentangledAttention.Projected?) {
-        let heads = o.heads, hidden = c.q.shape[1], d = hidden / heads, sequences = offsets.count - 1
+        let heads = o.heads, hidden = c.q.shape[1], d = o.headDim, kvWidth = o.keyValueWidth, kvHeads = o.keyValueHeads
+        let group = heads / kvHeads, sequences = offsets.count - 1
         let scale = o.scale
         let longest = zip(offsets.dropFirst(), offsets).map { $0 - $1 }.max() ?? 0
         let buckets = o.relativeBias?.bucketTable(length: longest) ?? []
@@ -189,19 +206,25 @@ enum PackedAttention {
             let (q0, k0, v0, dc0, p0) = (qp.baseAddress!, kp.baseAddress!, vp.baseAddress!, dcp.baseAddress!, pp.baseAddress!)
             let (dq0, dk0, dv0) = (dqp.baseAddress!, dkp.baseAddress!, dvp.baseAddress!)
             let db0 = o.relativeBias == nil ? nil : dbp.baseAddress
-            Parallel.forEach(sequences * heads) { task in
-                let s = task / heads, h = task % heads
+            // One task per (sequence, k/v head): the query heads of a group write the same dK, dV
+            // rows, so they run one after the other, the later ones accumulating.
+            Parallel.forEach(sequences * kvHeads) { kvTask in
+                let s = kvTask / kvHeads, g = kvTask % kvHeads
                 let start = offsets[s], l = offsets[s + 1] - start
                 if l == 0 { return }
+                let kvo = start * kvWidth + g * d
+                for h in (g * group)..<((g + 1) * group) {
+                let task = s * heads + h, accumulate: Float = h == g * group ? 0 : 1
                 let o = start * hidden + h * d
                 let p = p0 + c.probOffsets[task]
                 var weights = [Float](UnsafeBufferPointer(start: p, count: l * l))
                 if let m = c.dropMask { for i in 0..<(l * l) { weights[i] *= m[c.probOffsets[task] + i] } }
                 // dV = P'ᵀ dC
-                gemm(transposeA: true, m: l, n: d, k: l, a: weights, lda: l, b: dc0 + o, ldb: hidden, c: dv0 + o, ldc: hidden, parallel: false)
+                gemm(transposeA: true, m: l, n: d, k: l, a: weights, lda: l, b: dc0 + o, ldb: hidden, beta: accumulate, c: dv0 + kvo, ldc: kvWidth,
+                     parallel: false)
                 // dP' = dC Vᵀ, then through dropout and softmax: dS = P ⊙ (dP − Σ dP ⊙ P)
                 var dp = [Float](repeating: 0, count: l * l)
-                gemm(transposeB: true, m: l, n: l, k: d, a: dc0 + o, lda: hidden, b: v0 + o, ldb: hidden, c: &dp, ldc: l, parallel: false)
+                gemm(transposeB: true, m: l, n: l, k: d, a: dc0 + o, lda: hidden, b: v0 + kvo, ldb: kvWidth, c: &dp, ldc: l, parallel: false)
                 if let m = c.dropMask { for i in 0..<(l * l) { dp[i] *= m[c.probOffsets[task] + i] } }
                 for r in 0..<l {
                     var dot: Float = 0
@@ -215,14 +238,16 @@ enum PackedAttention {
                 }
                 for i in 0..<(l * l) { dp[i] *= scale }
                 // dQ = dS K, dK = dSᵀ Q
-                gemm(m: l, n: d, k: l, a: dp, lda: l, b: k0 + o, ldb: hidden, c: dq0 + o, ldc: hidden, parallel: false)
-                gemm(transposeA: true, m: l, n: d, k: l, a: dp, lda: l, b: q0 + o, ldb: hidden, c: dk0 + o, ldc: hidden, parallel: false)
+                gemm(m: l, n: d, k: l, a: dp, lda: l, b: k0 + kvo, ldb: kvWidth, c: dq0 + o, ldc: hidden, parallel: false)
+                gemm(transposeA: true, m: l, n: d, k: l, a: dp, lda: l, b: q0 + o, ldb: hidden, beta: accumulate, c: dk0 + kvo, ldc: kvWidth,
+                     parallel: false)
                 if let terms, let positional {
                     let t = DisentangledAttention.Task(length: l, headDim: d, stride: hidden, column: h * d, rows: rows.baseAddress!, longest: longest,
                                                        firstRow: positional.firstRow)
                     terms.accumulateGradients(dp, task: t, q: q0 + o, k: k0 + o, dq: dq0 + o, dk: dk0 + o, positional: positional,
                                               dKey: dpkp.baseAddress.map { $0 + task * perTask },
                                               dQuery: dpqp.baseAddress.map { $0 + task * perTask })
+                }
                 }
             }
         }}}}}}}}}}}}

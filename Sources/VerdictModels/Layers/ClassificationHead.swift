@@ -1,15 +1,46 @@
 import VerdictTensor
 
+/// Inputs a model cannot classify, with the message `transformers` gives for the same batch.
+public enum ModelInputError: Error, Equatable, CustomStringConvertible {
+    /// A decoder without `pad_token_id` given more than one sequence.
+    case noPaddingToken
+    /// mBART-style heads: sequences with different numbers of `</s>`.
+    case unequalEndOfSequenceCounts
+    /// mBART-style heads: no `</s>` (`eos_token_id`) to read the state from.
+    case noEndOfSequence(Int)
+
+    public var description: String {
+        switch self {
+        case .noPaddingToken:
+            return "Cannot handle batch sizes > 1 if no padding token is defined. (Set pad_token_id in config.json, or classify one text at a time.)"
+        case .unequalEndOfSequenceCounts: return "All examples must have the same number of <eos> tokens."
+        case .noEndOfSequence(let id):
+            return "The input holds no end-of-sequence token (eos_token_id \(id)) to classify from; the tokenizer must add it."
+        }
+    }
+}
+
 /// A sequence-classification head: pool each sequence's hidden states into one vector, then run a
 /// short list of steps. Every family's head is such a list, e.g.
 ///
 /// - BERT: `[CLS]` → pooler `Linear` → tanh → Dropout → `classifier`
 /// - RoBERTa, MPNet: `<s>` → Dropout → `classifier.dense` → tanh → Dropout → `classifier.out_proj`
 /// - ModernBERT: `[CLS]` or mean → `head.dense` → act → `head.norm` → Dropout → `classifier`
+/// - GPT-2, LLaMA: last non-padding token → `score`
+/// - mBART: the decoder's state at the last `</s>` → Dropout → `dense` → tanh → Dropout → `out_proj`
 ///
 /// Forward records each step's input; backward walks the steps in reverse.
 public struct ClassificationHead: Sendable {
-    enum PoolingKind { case first, mean }
+    enum PoolingKind: Equatable {
+        case first, mean
+        /// The rightmost token that is not `pad_token_id` (decoders, as `transformers` picks it:
+        /// the first token when all are padding). Without a padding id, the last token, and a
+        /// batch must hold one sequence.
+        case lastNonPadding(Int32?)
+        /// The last occurrence of a token (mBART: `eos_token_id`); every sequence of a batch must
+        /// hold the same number of them.
+        case lastOccurrence(Int32)
+    }
 
     enum Step {
         case linear(String, inputs: Int, outputs: Int, bias: Bool = true)
@@ -22,14 +53,38 @@ public struct ClassificationHead: Sendable {
     var steps: [Step]
 
     struct Cache {
+        /// The pooled rows (`nil`: mean).
+        var rows: [Int]?
         var inputs: [Tensor]
         var norms: [Ops.LayerNormCache?]
         var drops: [[Float]?]
     }
 
-    func forward(_ hidden: Tensor, offsets: [Int], _ p: ParameterStore, rng: inout SplitMix64?) -> (Tensor, Cache) {
-        var x = pooling == .mean ? Pooling.mean(hidden, offsets: offsets) : Pooling.first(hidden, offsets: offsets)
-        var cache = Cache(inputs: [], norms: [], drops: [])
+    /// The row each sequence is pooled from; `nil` for mean pooling.
+    func pooledRows(_ batch: PackedBatch) throws(ModelInputError) -> [Int]? {
+        let offsets = batch.offsets, ids = batch.inputIds, sequences = 0..<batch.sequenceCount
+        switch pooling {
+        case .mean: return nil
+        case .first: return sequences.map { offsets[$0 + 1] > offsets[$0] ? offsets[$0] : -1 }
+        case .lastNonPadding(nil):
+            guard batch.sequenceCount <= 1 else { throw .noPaddingToken }
+            return sequences.map { offsets[$0 + 1] - 1 }
+        case .lastNonPadding(let pad?):
+            return sequences.map { s in
+                (offsets[s]..<offsets[s + 1]).last { ids[$0] != pad } ?? (offsets[s + 1] > offsets[s] ? offsets[s] : -1)
+            }
+        case .lastOccurrence(let id):
+            let found = sequences.map { s in (offsets[s]..<offsets[s + 1]).filter { ids[$0] == id } }
+            guard Set(found.map(\.count)).count <= 1 else { throw .unequalEndOfSequenceCounts }
+            if let first = found.first, first.isEmpty { throw .noEndOfSequence(Int(id)) }
+            return found.map { $0.last ?? -1 }
+        }
+    }
+
+    func forward(_ hidden: Tensor, batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?) throws(ModelInputError) -> (Tensor, Cache) {
+        let rows = try pooledRows(batch)
+        var x = rows.map { Pooling.rows(hidden, at: $0) } ?? Pooling.mean(hidden, offsets: batch.offsets)
+        var cache = Cache(rows: rows, inputs: [], norms: [], drops: [])
         for step in steps {
             cache.inputs.append(x)
             var norm: Ops.LayerNormCache? = nil, drop: [Float]? = nil
@@ -48,8 +103,7 @@ public struct ClassificationHead: Sendable {
     }
 
     /// Accumulates the head's parameter gradients; returns the gradient of the hidden states.
-    func backward(_ dOutput: Tensor, cache c: Cache, offsets: [Int], tokens: Int, _ p: ParameterStore,
-                  grads: inout ParameterStore) -> Tensor {
+    func backward(_ dOutput: Tensor, cache c: Cache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) -> Tensor {
         var dx = dOutput
         for (i, step) in steps.enumerated().reversed() {
             switch step {
@@ -59,8 +113,8 @@ public struct ClassificationHead: Sendable {
             case .dropout: Dropout.apply(&dx, c.drops[i])
             }
         }
-        return pooling == .mean ? Pooling.meanBackward(dx, offsets: offsets, tokens: tokens)
-                                : Pooling.firstBackward(dx, offsets: offsets, tokens: tokens)
+        guard let rows = c.rows else { return Pooling.meanBackward(dx, offsets: batch.offsets, tokens: batch.tokenCount) }
+        return Pooling.rowsBackward(dx, at: rows, tokens: batch.tokenCount)
     }
 
     /// (name, shape) of every parameter the steps use.
@@ -78,7 +132,7 @@ public struct ClassificationHead: Sendable {
 
     /// The head in one line: `[CLS] → pooler.dense → tanh → dropout 0.1 → classifier`.
     public var summary: String {
-        ([pooling == .mean ? "mean" : "first token"] + steps.map { step -> String in
+        ([poolingSummary] + steps.map { step -> String in
             switch step {
             case let .linear(name, _, _, _): return name
             case let .activation(a): return a.rawValue
@@ -86,6 +140,16 @@ public struct ClassificationHead: Sendable {
             case let .dropout(p): return String(format: "dropout %g", p)
             }
         }).joined(separator: " → ")
+    }
+
+    private var poolingSummary: String {
+        switch pooling {
+        case .first: return "first token"
+        case .mean: return "mean"
+        case .lastNonPadding(let pad?): return "last token that is not padding (id \(pad))"
+        case .lastNonPadding(nil): return "last token (no padding id: one sequence per batch)"
+        case .lastOccurrence(let id): return "last token \(id)"
+        }
     }
 
     /// `Linear` → ReLU → Dropout → `Linear`: DistilBERT's head and Verdict's custom head.

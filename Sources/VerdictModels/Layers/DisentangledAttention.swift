@@ -176,7 +176,7 @@ struct DisentangledAttention {
 
 /// DeBERTa's table of relative-position embeddings (`encoder.rel_embeddings.weight`,
 /// `[2·span, hidden]`), normalised by `encoder.LayerNorm` when `norm_rel_ebd` asks: computed
-/// once per forward by `EncoderStack` and shared by every layer, whose gradients add up here.
+/// once per forward by `TransformerStack` and shared by every layer, whose gradients add up here.
 struct RelativeEmbeddings {
     let table: String
     /// Prefix of the LayerNorm, `nil` when the table is used as it is.

@@ -1,14 +1,17 @@
 import VerdictTensor
 
-/// Token embeddings: `LayerNorm(word[id] (+ position[pos]) (+ tokenType[type]))`, then dropout,
-/// then an optional projection to the hidden width (ELECTRA's `embeddings_project`, ALBERT's
+/// Token embeddings: `LayerNorm(scale · word[id] (+ position[pos]) (+ tokenType[type]))`, then
+/// dropout, then an optional projection to the hidden width (ELECTRA's `embeddings_project`, ALBERT's
 /// `embedding_hidden_mapping_in`), or a projection without bias before the norm (DeBERTa's
-/// `embed_proj`).
+/// `embed_proj`). Decoders have no norm (GPT-2, LLaMA); mBART scales the word embeddings by
+/// `√d_model`.
 struct Embeddings {
     /// How absolute position ids are numbered.
     enum PositionIds {
-        /// `0, 1, 2, …` in each sequence (BERT).
+        /// `0, 1, 2, …` in each sequence (BERT, GPT-2).
         case fromZero
+        /// `k, k + 1, k + 2, …`: rows below `k` are never used (mBART: `k = 2`).
+        case fromOffset(Int32)
         /// fairseq's numbering (RoBERTa, MPNet, Longformer): tokens other than `padding` count up
         /// from `padding + 1`; a padding token gets `padding` itself.
         case afterPadding(Int32)
@@ -21,8 +24,8 @@ struct Embeddings {
     var positionIds = PositionIds.fromZero
     /// `nil` for models without token types (DistilBERT).
     var tokenType: String?
-    /// Prefix of the LayerNorm.
-    let norm: String
+    /// Prefix of the LayerNorm; `nil` when there is none (decoders).
+    let norm: String?
     let eps: Float
     let dropout: Float
     /// Prefix of a `Linear` from the embedding width to the hidden width.
@@ -31,18 +34,21 @@ struct Embeddings {
     /// before the norm, without one (DeBERTa).
     enum ProjectionPlacement { case afterNorm, beforeNorm }
     var projectionPlacement = ProjectionPlacement.afterNorm
+    /// Multiplies the word embeddings (mBART's `embed_scale` with `scale_embedding`).
+    var wordScale: Float = 1
 
     struct Cache {
         var sum: Tensor
         /// The norm's input when the projection precedes it.
         var projected: Tensor?
-        var norm: Ops.LayerNormCache
+        var norm: Ops.LayerNormCache?
         var drop: [Float]?
         var normalized: Tensor?
     }
 
     /// Position id of every token of the batch.
     func positions(_ batch: PackedBatch) -> [Int32] {
+        if case .fromOffset(let offset) = positionIds { return batch.positions.map { $0 + offset } }
         guard case .afterPadding(let padding) = positionIds else { return batch.positions }
         var out = [Int32](repeating: padding, count: batch.tokenCount)
         for s in 0..<batch.sequenceCount {
@@ -57,8 +63,11 @@ struct Embeddings {
 
     /// The largest position id a sequence of `length` tokens uses, plus one.
     func positionsNeeded(length: Int) -> Int {
-        guard case .afterPadding(let padding) = positionIds else { return length }
-        return length + Int(padding) + 1
+        switch positionIds {
+        case .fromZero: return length
+        case .fromOffset(let offset): return length + Int(offset)
+        case .afterPadding(let padding): return length + Int(padding) + 1
+        }
     }
 
     /// (table name, row of each token) for every table that is looked up.
@@ -74,17 +83,23 @@ struct Embeddings {
         var sum = Tensor(shape: [batch.tokenCount, width])
         sum.scalars.withUnsafeMutableBufferPointer { out in
             for (name, rows) in lookups(batch) {
+                let scale = name == word ? wordScale : 1
                 p[name].scalars.withUnsafeBufferPointer { table in
                     for t in 0..<batch.tokenCount {
                         let o = t * width, r = Int(rows[t]) * width
-                        for i in 0..<width { out[o + i] += table[r + i] }
+                        if scale == 1 {
+                            for i in 0..<width { out[o + i] += table[r + i] }
+                        } else {
+                            for i in 0..<width { out[o + i] += table[r + i] * scale }
+                        }
                     }
                 }
             }
         }
         let before = projectionPlacement == .beforeNorm ? projection : nil, after = before == nil ? projection : nil
         let projected = before.map { p.linear(sum, $0) }
-        var (y, normCache) = p.layerNorm(projected ?? sum, norm, eps: eps)
+        var y = projected ?? sum, normCache: Ops.LayerNormCache? = nil
+        if let norm { (y, normCache) = p.layerNorm(y, norm, eps: eps) }
         let drop = Dropout.mask(count: y.count, p: dropout, rng: &rng)
         Dropout.apply(&y, drop)
         let normalized = after == nil ? nil : y
@@ -98,17 +113,21 @@ struct Embeddings {
             dOut = p.linearBackward(dy, input: normalized, projection, grads: &grads)!
         }
         Dropout.apply(&dOut, cache.drop)
-        var dSum = p.layerNormBackward(dOut, input: cache.projected ?? cache.sum, cache: cache.norm, norm, grads: &grads)
+        var dSum = dOut
+        if let norm, let normCache = cache.norm {
+            dSum = p.layerNormBackward(dOut, input: cache.projected ?? cache.sum, cache: normCache, norm, grads: &grads)
+        }
         if let projection, cache.projected != nil {
             dSum = p.linearBackward(dSum, input: cache.sum, projection, grads: &grads)!
         }
         let width = dSum.shape[1]
         for (name, rows) in lookups(batch) {
+            let scale = name == word ? wordScale : 1
             grads.modify(name) { g in
                 g.scalars.withUnsafeMutableBufferPointer { gp in
                     for t in 0..<batch.tokenCount {
                         let o = Int(rows[t]) * width, s = t * width
-                        for i in 0..<width { gp[o + i] += dSum.scalars[s + i] }
+                        for i in 0..<width { gp[o + i] += dSum.scalars[s + i] * scale }
                     }
                 }
             }
@@ -121,8 +140,10 @@ struct Embeddings {
         if let position { out.append((position, [positions, width])) }
         if let tokenType { out.append((tokenType, [types, width])) }
         let normWidth = projection != nil && projectionPlacement == .beforeNorm ? hidden : width
-        out.append((norm + ".weight", [normWidth]))
-        if normBias { out.append((norm + ".bias", [normWidth])) }
+        if let norm {
+            out.append((norm + ".weight", [normWidth]))
+            if normBias { out.append((norm + ".bias", [normWidth])) }
+        }
         if let projection {
             out.append((projection + ".weight", [hidden, width]))
             if projectionPlacement == .afterNorm { out.append((projection + ".bias", [hidden])) }

@@ -1,6 +1,10 @@
 import VerdictTensor
 
-/// `Linear` and `LayerNorm` layers addressed by checkpoint prefix: `<prefix>.weight`, `<prefix>.bias`.
+/// Which normalisation a model uses: LayerNorm (BERT, GPT-2, mBART; with or without a bias) or
+/// RMSNorm (LLaMA-family).
+enum NormKind: Sendable { case layerNorm, rmsNorm }
+
+/// `Linear` and norm layers addressed by checkpoint prefix: `<prefix>.weight`, `<prefix>.bias`.
 extension ParameterStore {
     func linear(_ x: Tensor, _ prefix: String) -> Tensor {
         if let packed = packedWeight(prefix + ".weight") {
@@ -23,6 +27,20 @@ extension ParameterStore {
     func layerNorm(_ x: Tensor, _ prefix: String, eps: Float) -> (Tensor, Ops.LayerNormCache) {
         let gamma = self[prefix + ".weight"]
         return Ops.layerNorm(x, gamma: gamma, beta: tensors[prefix + ".bias"] ?? Tensor(shape: gamma.shape), eps: eps)
+    }
+
+    /// A norm of either kind (RMSNorm has a weight only).
+    func norm(_ x: Tensor, _ prefix: String, _ kind: NormKind, eps: Float) -> (Tensor, Ops.LayerNormCache) {
+        guard kind == .rmsNorm else { return layerNorm(x, prefix, eps: eps) }
+        return Ops.rmsNorm(x, gamma: self[prefix + ".weight"], eps: eps)
+    }
+
+    func normBackward(_ dy: Tensor, input x: Tensor, cache: Ops.LayerNormCache, _ prefix: String, _ kind: NormKind,
+                      grads: inout ParameterStore) -> Tensor {
+        guard kind == .rmsNorm else { return layerNormBackward(dy, input: x, cache: cache, prefix, grads: &grads) }
+        return grads.modify(prefix + ".weight") { dGamma in
+            Ops.rmsNormBackward(dy, input: x, gamma: self[prefix + ".weight"], cache: cache, dGamma: &dGamma)
+        }
     }
 
     func layerNormBackward(_ dy: Tensor, input x: Tensor, cache: Ops.LayerNormCache, _ prefix: String, grads: inout ParameterStore) -> Tensor {

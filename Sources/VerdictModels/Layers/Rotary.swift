@@ -3,15 +3,47 @@ import VerdictTensor
 
 /// Rotary position embedding (Su et al., 2021) as `transformers` applies it (`rotate_half`): in
 /// each head, dimension `i < d/2` and its partner `i + d/2` are rotated by the angle
-/// `position · θ^(−2i/d)`. Applied to queries and keys before attention; the backward pass is
-/// the inverse rotation.
+/// `position · fᵢ`, `fᵢ = θ^(−2i/d)` (possibly rescaled, see `Scaling`). Applied to queries and
+/// keys before attention; the backward pass is the inverse rotation.
 struct Rotary {
+    /// How a checkpoint stretches the frequencies to longer contexts (`rope_scaling` /
+    /// `rope_parameters.rope_type`), as `transformers`' `ROPE_INIT_FUNCTIONS` computes them.
+    enum Scaling: Equatable {
+        case none
+        /// Every frequency divided by `factor` (positions interpolated).
+        case linear(factor: Float)
+        /// LLaMA 3.1: long wavelengths divided by `factor`, short ones kept, a smooth blend between.
+        case llama3(factor: Float, lowFrequencyFactor: Float, highFrequencyFactor: Float, originalContext: Float)
+
+        var summary: String {
+            switch self {
+            case .none: return ""
+            case let .linear(factor): return String(format: ", linear scaling ×%g", factor)
+            case let .llama3(factor, _, _, context): return String(format: ", llama3 scaling ×%g from %g positions", factor, context)
+            }
+        }
+    }
+
     let theta: Float
     let headDim: Int
+    var scaling = Scaling.none
 
-    /// `1 / θ^(2i/d)` for `i < d/2`, in float32 as `transformers` computes it.
+    /// `fᵢ` for `i < d/2`, in float32 as `transformers` computes them.
     private var inverseFrequencies: [Float] {
-        (0..<(headDim / 2)).map { 1 / pow(theta, Float(2 * $0) / Float(headDim)) }
+        let base = (0..<(headDim / 2)).map { 1 / pow(theta, Float(2 * $0) / Float(headDim)) }
+        switch scaling {
+        case .none: return base
+        case let .linear(factor): return base.map { $0 / factor }
+        case let .llama3(factor, low, high, context):
+            let lowWavelength = context / low, highWavelength = context / high
+            return base.map { f in
+                let wavelength = 2 * Float.pi / f
+                if wavelength < highWavelength { return f }
+                if wavelength > lowWavelength { return f / factor }
+                let smooth = (context / wavelength - low) / (high - low)
+                return (1 - smooth) * f / factor + smooth * f
+            }
+        }
     }
 
     /// Rotates each head of `x` (`[tokens, heads · headDim]`) in place, by `+angle` forward or
