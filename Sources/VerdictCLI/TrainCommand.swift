@@ -87,8 +87,13 @@ struct TrainCommand: ParsableCommand {
         }
         let folder = try resolveModelFolder(modelName)
         let tokenizer = try AutoTokenizer.from(folder: folder)
+        // Decoders batch only with a padding id; like the usual recipe, take the tokenizer's (or its end-of-text token).
+        let padding = tokenizer.padTokenId ?? tokenizer.eosTokenId
         let classifier = try AutoModelForSequenceClassification.from(pretrained: folder.path, labels: trainData.labelNames,
-                                                                      problemType: .singleLabelClassification, seed: args.seed)
+                                                                      problemType: .singleLabelClassification, padTokenId: padding, seed: args.seed)
+        if classifier.config.hasPadTokenId, try ModelConfig(folder: folder).hasPadTokenId == false {
+            FileHandle.standardError.write(Data("note: config.json has no pad_token_id; using the tokenizer's \(classifier.config.padTokenId)\n".utf8))
+        }
         if let warning = classifier.loadReport.warning { FileHandle.standardError.write(Data("note: \(warning)\n".utf8)) }
         // Never more tokens than the model has positions for (RoBERTa-style tables hold two fewer).
         let maxLength = min(args.maxLength, classifier.encoder.maxSequenceLength)

@@ -209,6 +209,13 @@ public struct ModelConfig: Sendable {
         do { return try read(JSONNode(value: .object(original), file: file)) } catch let e as JSONError { throw Self.checkpointError(e) }
     }
 
+    /// Sets `pad_token_id` (also in the saved file), as `model.config.pad_token_id = …` does.
+    public mutating func setPadTokenId(_ id: Int) {
+        padTokenId = id
+        hasPadTokenId = true
+        if let i = original.firstIndex(where: { $0.0 == "pad_token_id" }) { original[i].1 = .int(id) } else { original.append(("pad_token_id", .int(id))) }
+    }
+
     /// The id of a label name (`label2id`).
     public func id(ofLabel label: String) -> Int? { labels.firstIndex(of: label) }
 

@@ -90,11 +90,14 @@ public final class SequenceClassifier: @unchecked Sendable {
 /// Loads classifiers the way `AutoModelForSequenceClassification.from_pretrained` does.
 public enum AutoModelForSequenceClassification {
     /// Loads from a folder or a cached Hub model id. `labels` replaces the config's labels (a new
-    /// head is then initialised when the count differs); `head` asks for a custom head.
+    /// head is then initialised when the count differs); `head` asks for a custom head;
+    /// `padTokenId` is used when the config has none (decoders, which read the score at the last
+    /// token that is not padding: the recipe's `model.config.pad_token_id = tokenizer.pad_token_id`).
     public static func from(pretrained nameOrPath: String, labels: [String]? = nil, problemType: ProblemType? = nil,
-                            head: ClassifierHeadConfig? = nil, seed: UInt64 = 42) throws -> SequenceClassifier {
+                            head: ClassifierHeadConfig? = nil, padTokenId: Int? = nil, seed: UInt64 = 42) throws -> SequenceClassifier {
         let folder = try resolveModelFolder(nameOrPath)
         var config = try ModelConfig(folder: folder)
+        if let padTokenId, !config.hasPadTokenId { config.setPadTokenId(padTokenId) }
         var checkpoint = try Checkpoint(folder: folder)
         let encoder = try makeEncoder(config)
         let savedHead = SequenceClassifier.head(config, encoder: encoder), savedCustomHead = config.customHead

@@ -61,11 +61,12 @@ public struct ParameterStore: Sendable {
 
     /// Whether `name` is a normalisation layer's parameter by `transformers`' naming: its
     /// lower-cased name holds `layernorm` or `rmsnorm`, or has a component `norm` or ending in
-    /// `_norm` (`LayerNorm`, `sa_layer_norm`, ModernBERT's `attn_norm`, `head.norm`).
+    /// `_norm` (`LayerNorm`, `sa_layer_norm`, ModernBERT's `attn_norm`, `head.norm`), or starting
+    /// with `ln_` (GPT-2's `ln_1`, `ln_f`, which `Trainer` finds by module type).
     public static func isNormParameter(_ name: String) -> Bool {
         let n = name.lowercased()
         if n.contains("layernorm") || n.contains("rmsnorm") { return true }
-        return n.split(separator: ".", omittingEmptySubsequences: false).contains { $0 == "norm" || $0.hasSuffix("_norm") }
+        return n.split(separator: ".", omittingEmptySubsequences: false).contains { $0 == "norm" || $0.hasSuffix("_norm") || $0.hasPrefix("ln_") }
     }
 
     /// Total number of scalars.

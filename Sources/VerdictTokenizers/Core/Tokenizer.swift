@@ -56,6 +56,8 @@ public struct Tokenizer: Sendable {
     public var clsTokenId: Int? { specialTokens["cls"].flatMap(tokenToId) }
     public var sepTokenId: Int? { specialTokens["sep"].flatMap(tokenToId) }
     public var maskTokenId: Int? { specialTokens["mask"].flatMap(tokenToId) }
+    public var bosTokenId: Int? { specialTokens["bos"].flatMap(tokenToId) }
+    public var eosTokenId: Int? { specialTokens["eos"].flatMap(tokenToId) }
 
     // MARK: Encoding
 
