@@ -16,7 +16,7 @@ struct InspectCommand: ParsableCommand {
             let tokenizer = try AutoTokenizer.from(folder: folder)
             print("\(config.architectures.first ?? config.modelType) (\(folder.path))")
             print("  model_type \(config.modelType), layers \(config.numHiddenLayers), hidden \(config.hiddenSize), heads \(config.numAttentionHeads), intermediate \(config.intermediateSize), max tokens \(classifier.encoder.maxSequenceLength)")
-            for line in classifier.encoder.stack.summary { print("  " + line) }
+            for line in classifier.encoder.summary { print("  " + line) }
             print("  head: " + classifier.head.summary)
             var groups: [(String, Int)] = []
             for name in classifier.parameters.names {

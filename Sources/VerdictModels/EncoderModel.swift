@@ -35,6 +35,8 @@ public protocol EncoderModel: Sendable {
     func ignoresCheckpointTensor(_ name: String) -> Bool
     /// The most tokens one sequence may have.
     var maxSequenceLength: Int { get }
+    /// One line per design choice, for `verdict inspect`.
+    var summary: [String] { get }
 
     /// Hidden states `[tokens, hidden]`, and the activations backward needs when `keepCache`.
     func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)
@@ -49,6 +51,7 @@ extension EncoderModel {
     public var transposedWeights: Set<String> { [] }
     public var tiedNames: [String: [String]] { [:] }
     public func ignoresCheckpointTensor(_ name: String) -> Bool { name.hasSuffix("position_ids") }
+    public var summary: [String] { stack.summary }
 
     /// The position table's size, less any offset (rotary models: `max_position_embeddings`).
     public var maxSequenceLength: Int {

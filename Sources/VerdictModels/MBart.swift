@@ -104,6 +104,11 @@ public struct MBartModel: EncoderModel {
 
     public var maxSequenceLength: Int { config.maxPositionEmbeddings }
 
+    public var summary: [String] {
+        ["encoder:"] + encoderStack.summary.map { "  " + $0 } + ["decoder (input: the text shifted right, led by its last token):"]
+            + stack.summary.map { "  " + $0 }
+    }
+
     public func classificationHead(labels: Int) -> ClassificationHead {
         var head = ClassificationHead.denseOutProj(prefix: "classification_head", hidden: config.hiddenSize, labels: labels,
                                                    activation: .tanh, dropout: config.classifierDropout)
