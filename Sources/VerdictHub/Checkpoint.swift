@@ -5,8 +5,8 @@ import VerdictTensor
 /// The weights of a model folder, by checkpoint name (`bert.encoder.layer.0.attention.self.query.weight`).
 ///
 /// Reads, in order of preference, `model.safetensors`, sharded `model.safetensors.index.json`,
-/// `pytorch_model.bin` or sharded `pytorch_model.bin.index.json`. Float16 and bfloat16 weights are
-/// widened to `Float`.
+/// `pytorch_model.bin`, sharded `pytorch_model.bin.index.json`, or else the folder's one `*.gguf`
+/// file (llama.cpp; see `init(gguf:)`). Float16 and bfloat16 weights are widened to `Float`.
 public struct Checkpoint {
     /// Tensors by name.
     public var tensors: [String: Tensor]
@@ -36,9 +36,23 @@ public struct Checkpoint {
             try addTorch(u)
         } else if let index = exists("pytorch_model.bin.index.json") {
             for file in try Self.shards(index) { try addTorch(folder.appendingPathComponent(file)) }
+        } else if let gguf = try GGUFFile.single(in: folder) {
+            try addGGUF(gguf)
         } else {
             throw CheckpointError.noWeights(folder: folder.path)
         }
+    }
+
+    /// Loads a llama.cpp GGUF file (architectures `llama`, `qwen2`, `qwen3`) the way `transformers`
+    /// does (`from_pretrained(..., gguf_file=...)`): every tensor dequantized to `Float`, under its
+    /// `transformers` name and layout (`GGUFConversion`). `storedDType` is the first tensor's type
+    /// when that is F32/F16/BF16, else float32 (quantized types are not written back).
+    public init(gguf url: URL) throws {
+        tensors = [:]
+        names = []
+        files = []
+        storedDType = .float32
+        try addGGUF(url)
     }
 
     /// Shard file names of an index, in first-use order; each must be a plain file name.
@@ -62,6 +76,16 @@ public struct Checkpoint {
     private mutating func addSafeTensors(_ url: URL) throws {
         let file = try SafeTensorsFile(url: url)
         for name in file.names { try add(name, file.tensor(name), dtype: file.dtype(of: name)) }
+        files.append(url)
+    }
+
+    private mutating func addGGUF(_ url: URL) throws {
+        let file = try GGUFFile(url: url)
+        for info in file.tensors {
+            let (name, t) = try file.huggingFaceTensor(info)
+            guard tensors[name] == nil else { throw CheckpointError.malformed(file: url.path, reason: "two tensors map to \(name)") }
+            try add(name, t, dtype: info.type.plainFloatDType ?? .float32)
+        }
         files.append(url)
     }
 

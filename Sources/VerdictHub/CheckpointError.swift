@@ -26,7 +26,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .malformed(file, reason): return "\(file): \(reason)"
         case let .disallowedPickle(file, reason): return "\(file): refusing to load: \(reason)"
         case let .invalidConfig(file, path, expected): return "\(file): \(path): expected \(expected)"
-        case let .noWeights(folder): return "\(folder) holds no model.safetensors, model.safetensors.index.json or pytorch_model.bin"
+        case let .noWeights(folder): return "\(folder) holds no model.safetensors, model.safetensors.index.json, pytorch_model.bin or .gguf file"
         case let .tensorMismatch(name, reason): return "tensor \(name): \(reason)"
         case let .unsupportedModel(what): return "not supported: \(what)"
         }

@@ -51,14 +51,31 @@ public struct ModelConfig: Sendable {
     /// The file name inside a model folder.
     public static let fileName = "config.json"
 
-    /// Reads `config.json` from a model folder.
+    /// Reads `config.json` from a model folder; a folder without one but with a single `*.gguf`
+    /// file gets the config made from the GGUF metadata (`init(gguf:)`).
     public init(folder: URL) throws {
         let url = folder.appendingPathComponent(Self.fileName)
+        if !FileManager.default.fileExists(atPath: url.path), let gguf = try GGUFFile.single(in: folder) {
+            try self.init(gguf: gguf)
+            return
+        }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw CheckpointError.unreadableFile(path: url.path, reason: error.localizedDescription)
         }
         try self.init(data: data, file: url.path)
+    }
+
+    /// The config `transformers` makes of a llama.cpp GGUF file's metadata
+    /// (`GGUFFile.huggingFaceConfig()`); `file` is the GGUF path, and `serialized()` gives the
+    /// equivalent `config.json`.
+    public init(gguf url: URL) throws {
+        try self.init(gguf: try GGUFFile(url: url))
+    }
+
+    /// The config of an opened GGUF file.
+    public init(gguf file: GGUFFile) throws {
+        try self.init(data: Data(try file.huggingFaceConfig().serialized(indent: 2).utf8), file: file.path)
     }
 
     /// Parses `config.json` text.
