@@ -214,40 +214,40 @@ enum PackedAttention {
                 if l == 0 { return }
                 let kvo = start * kvWidth + g * d
                 for h in (g * group)..<((g + 1) * group) {
-                let task = s * heads + h, accumulate: Float = h == g * group ? 0 : 1
-                let o = start * hidden + h * d
-                let p = p0 + c.probOffsets[task]
-                var weights = [Float](UnsafeBufferPointer(start: p, count: l * l))
-                if let m = c.dropMask { for i in 0..<(l * l) { weights[i] *= m[c.probOffsets[task] + i] } }
-                // dV = P'ᵀ dC
-                gemm(transposeA: true, m: l, n: d, k: l, a: weights, lda: l, b: dc0 + o, ldb: hidden, beta: accumulate, c: dv0 + kvo, ldc: kvWidth,
-                     parallel: false)
-                // dP' = dC Vᵀ, then through dropout and softmax: dS = P ⊙ (dP − Σ dP ⊙ P)
-                var dp = [Float](repeating: 0, count: l * l)
-                gemm(transposeB: true, m: l, n: l, k: d, a: dc0 + o, lda: hidden, b: v0 + kvo, ldb: kvWidth, c: &dp, ldc: l, parallel: false)
-                if let m = c.dropMask { for i in 0..<(l * l) { dp[i] *= m[c.probOffsets[task] + i] } }
-                for r in 0..<l {
-                    var dot: Float = 0
-                    for j in 0..<l { dot += dp[r * l + j] * p[r * l + j] }
-                    for j in 0..<l { dp[r * l + j] = p[r * l + j] * (dp[r * l + j] - dot) }
-                }
-                // The bias enters the scores unscaled; q · k enters scaled.
-                if let db0 {
-                    let row = db0 + task * bucketCount
-                    for r in 0..<l { for j in 0..<l { row[buckets[j - r + longest - 1]] += dp[r * l + j] } }
-                }
-                for i in 0..<(l * l) { dp[i] *= scale }
-                // dQ = dS K, dK = dSᵀ Q
-                gemm(m: l, n: d, k: l, a: dp, lda: l, b: k0 + kvo, ldb: kvWidth, c: dq0 + o, ldc: hidden, parallel: false)
-                gemm(transposeA: true, m: l, n: d, k: l, a: dp, lda: l, b: q0 + o, ldb: hidden, beta: accumulate, c: dk0 + kvo, ldc: kvWidth,
-                     parallel: false)
-                if let terms, let positional {
-                    let t = DisentangledAttention.Task(length: l, headDim: d, stride: hidden, column: h * d, rows: rows.baseAddress!, longest: longest,
-                                                       firstRow: positional.firstRow)
-                    terms.accumulateGradients(dp, task: t, q: q0 + o, k: k0 + o, dq: dq0 + o, dk: dk0 + o, positional: positional,
-                                              dKey: dpkp.baseAddress.map { $0 + task * perTask },
-                                              dQuery: dpqp.baseAddress.map { $0 + task * perTask })
-                }
+                    let task = s * heads + h, accumulate: Float = h == g * group ? 0 : 1
+                    let o = start * hidden + h * d
+                    let p = p0 + c.probOffsets[task]
+                    var weights = [Float](UnsafeBufferPointer(start: p, count: l * l))
+                    if let m = c.dropMask { for i in 0..<(l * l) { weights[i] *= m[c.probOffsets[task] + i] } }
+                    // dV = P'ᵀ dC
+                    gemm(transposeA: true, m: l, n: d, k: l, a: weights, lda: l, b: dc0 + o, ldb: hidden, beta: accumulate, c: dv0 + kvo, ldc: kvWidth,
+                         parallel: false)
+                    // dP' = dC Vᵀ, then through dropout and softmax: dS = P ⊙ (dP − Σ dP ⊙ P)
+                    var dp = [Float](repeating: 0, count: l * l)
+                    gemm(transposeB: true, m: l, n: l, k: d, a: dc0 + o, lda: hidden, b: v0 + kvo, ldb: kvWidth, c: &dp, ldc: l, parallel: false)
+                    if let m = c.dropMask { for i in 0..<(l * l) { dp[i] *= m[c.probOffsets[task] + i] } }
+                    for r in 0..<l {
+                        var dot: Float = 0
+                        for j in 0..<l { dot += dp[r * l + j] * p[r * l + j] }
+                        for j in 0..<l { dp[r * l + j] = p[r * l + j] * (dp[r * l + j] - dot) }
+                    }
+                    // The bias enters the scores unscaled; q · k enters scaled.
+                    if let db0 {
+                        let row = db0 + task * bucketCount
+                        for r in 0..<l { for j in 0..<l { row[buckets[j - r + longest - 1]] += dp[r * l + j] } }
+                    }
+                    for i in 0..<(l * l) { dp[i] *= scale }
+                    // dQ = dS K, dK = dSᵀ Q
+                    gemm(m: l, n: d, k: l, a: dp, lda: l, b: k0 + kvo, ldb: kvWidth, c: dq0 + o, ldc: hidden, parallel: false)
+                    gemm(transposeA: true, m: l, n: d, k: l, a: dp, lda: l, b: q0 + o, ldb: hidden, beta: accumulate, c: dk0 + kvo, ldc: kvWidth,
+                         parallel: false)
+                    if let terms, let positional {
+                        let t = DisentangledAttention.Task(length: l, headDim: d, stride: hidden, column: h * d, rows: rows.baseAddress!, longest: longest,
+                                                           firstRow: positional.firstRow)
+                        terms.accumulateGradients(dp, task: t, q: q0 + o, k: k0 + o, dq: dq0 + o, dk: dk0 + o, positional: positional,
+                                                  dKey: dpkp.baseAddress.map { $0 + task * perTask },
+                                                  dQuery: dpqp.baseAddress.map { $0 + task * perTask })
+                    }
                 }
             }
         }}}}}}}}}}}}

@@ -47,26 +47,30 @@ struct Rotary {
     }
 
     /// Rotates each head of `x` (`[tokens, heads · headDim]`) in place, by `+angle` forward or
-    /// `−angle` (`inverse`, the backward pass).
+    /// `−angle` (`inverse`, the backward pass). Cosines and sines are computed once per position.
     func rotate(_ x: inout Tensor, positions: [Int32], inverse: Bool = false) {
         let half = headDim / 2, width = x.shape[1], heads = width / headDim
         let frequencies = inverseFrequencies
         let sign: Float = inverse ? -1 : 1
+        let count = Int(positions.max() ?? -1) + 1
+        var cosines = [Float](repeating: 0, count: count * half), sines = [Float](repeating: 0, count: count * half)
+        for p in 0..<count {
+            for i in 0..<half {
+                let angle = Float(p) * frequencies[i]
+                cosines[p * half + i] = cos(angle); sines[p * half + i] = sign * sin(angle)
+            }
+        }
         x.scalars.withUnsafeMutableBufferPointer { xp in
             let x0 = xp.baseAddress!
             Parallel.chunks(positions.count, granularity: 16) { tokens in
-                var cosines = [Float](repeating: 0, count: half), sines = [Float](repeating: 0, count: half)
                 for t in tokens {
-                    for i in 0..<half {
-                        let angle = Float(positions[t]) * frequencies[i]
-                        cosines[i] = cos(angle); sines[i] = sign * sin(angle)
-                    }
+                    let c = Int(positions[t]) * half
                     for h in 0..<heads {
                         let row = x0 + t * width + h * headDim
                         for i in 0..<half {
                             let a = row[i], b = row[i + half]
-                            row[i] = a * cosines[i] - b * sines[i]
-                            row[i + half] = b * cosines[i] + a * sines[i]
+                            row[i] = a * cosines[c + i] - b * sines[c + i]
+                            row[i + half] = b * cosines[c + i] + a * sines[c + i]
                         }
                     }
                 }
