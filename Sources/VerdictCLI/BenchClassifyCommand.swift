@@ -15,6 +15,10 @@ struct BenchClassifyCommand: ParsableCommand {
     @Option(help: "Timed repeats (the best is reported).") var repeats: Int = 3
     @Option(help: "Single-sentence calls timed for latency (the best is reported).") var latencyRepeats: Int = 20
 
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+    }
+
     func run() throws {
         try reportingErrors {
             let classifier = try pipeline(.textClassification, model: model)

@@ -15,6 +15,10 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(help: "One JSON object per input line.") var json = false
     @OptionGroup var input: TextInput
 
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+    }
+
     func run() throws {
         try reportingErrors {
             let topK: TopK

@@ -13,6 +13,10 @@ struct EmbedCommand: ParsableCommand {
     @Flag(help: "One JSON object per input line.") var json = false
     @OptionGroup var input: TextInput
 
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+    }
+
     func run() throws {
         try reportingErrors {
             let folder = try resolveModelFolder(model)
@@ -24,7 +28,7 @@ struct EmbedCommand: ParsableCommand {
             for start in stride(from: 0, to: texts.count, by: max(1, batchSize)) {
                 let chunk = Array(texts[start..<min(start + max(1, batchSize), texts.count)])
                 let batch = PackedBatch(encodings: try tokenizer.encodeBatch(chunk, options: TokenizationOptions(truncation: .longestFirst, maxLength: maxLength)), tokenTypes: tokenizer.returnsTokenTypeIds)
-                let e = encoder.embeddings(batch, normalize: normalize)
+                let e = try encoder.embeddings(batch, normalize: normalize)
                 let h = e.shape[1]
                 for (j, text) in chunk.enumerated() {
                     let v = Array(e.scalars[(j * h)..<((j + 1) * h)])

@@ -16,6 +16,10 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Write an HTML report (heat map, worst examples) into this folder.") var report: String?
     @Flag(help: "Print the metrics as one JSON object.") var json = false
 
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+    }
+
     func run() throws {
         try reportingErrors {
             let classifier = try pipeline(.textClassification, model: model)

@@ -74,6 +74,7 @@ struct TrainCommand: ParsableCommand {
         if let saveSteps { args.saveSteps = saveSteps }
         if let saveTotalLimit { args.saveTotalLimit = saveTotalLimit }
         if let saveDtype { args.saveDType = saveDtype }
+        if let problem = args.problem { throw ValidationError(problem) }
         guard let modelName = model ?? recipe.model else { throw ValidationError("--model (or a recipe with \"model\") is required") }
         guard let trainFile = train ?? recipe.train else { throw ValidationError("--train (or a recipe with \"train\") is required") }
         guard !args.outputDir.isEmpty else { throw ValidationError("--output (or a recipe with \"output_dir\") is required") }
@@ -94,6 +95,7 @@ struct TrainCommand: ParsableCommand {
         if classifier.config.hasPadTokenId, try ModelConfig(folder: folder).hasPadTokenId == false {
             FileHandle.standardError.write(Data("note: config.json has no pad_token_id; using the tokenizer's \(classifier.config.padTokenId)\n".utf8))
         }
+        try classifier.checkCompatible(with: tokenizer, folder: folder)
         if let warning = classifier.loadReport.warning { FileHandle.standardError.write(Data("note: \(warning)\n".utf8)) }
         // Never more tokens than the model has positions for (RoBERTa-style tables hold two fewer).
         let maxLength = min(args.maxLength, classifier.encoder.maxSequenceLength)

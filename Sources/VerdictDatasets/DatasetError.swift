@@ -9,6 +9,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case unknownLabel(path: String, line: Int, label: String, known: [String])
     case invalidJSON(path: String, line: Int, reason: String)
     case mixedLabelTypes(path: String, line: Int, column: String, value: String, expected: String)
+    case emptyLabel(path: String, line: Int, column: String)
 
     public var description: String {
         switch self {
@@ -22,6 +23,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case let .invalidJSON(path, line, reason): return "\(path):\(line): \(reason)"
         case let .mixedLabelTypes(path, line, column, value, expected):
             return "\(path):\(line): column \"\(column)\" mixes label types: \"\(value)\" where \(expected) was expected (pass the label names to relate ids and names)"
+        case let .emptyLabel(path, line, column): return "\(path):\(line): column \"\(column)\" is empty (every training row needs a label)"
         }
     }
 }

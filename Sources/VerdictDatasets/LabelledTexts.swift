@@ -26,6 +26,9 @@ public struct LabelledTexts: Sendable {
         }
         let texts = try column(textColumn)
         let raw = try column(labelColumn)
+        if let empty = raw.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw DatasetError.emptyLabel(path: url.path, line: lines[empty], column: labelColumn)
+        }
         let names: [String]
         if let labelNames {
             names = labelNames

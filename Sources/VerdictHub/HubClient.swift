@@ -21,9 +21,13 @@ public struct HubClient: Sendable {
     /// Show a progress bar/log lines while downloading.
     public var showProgress = true
 
-    /// A client configured from the environment.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        endpoint = URL(string: environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co")!
+    /// A client configured from the environment; an `HF_ENDPOINT` that is not an http(s) URL is an error.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(HubError) {
+        let address = environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
+        guard let url = URL(string: address), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            throw .invalidEndpoint(address)
+        }
+        endpoint = url
         token = environment["HF_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         offline = ["1", "true", "yes", "on"].contains((environment["HF_HUB_OFFLINE"] ?? "").lowercased())
         cacheRoot = ModelLocation.cacheRoot
@@ -40,6 +44,7 @@ public struct HubClient: Sendable {
         case http(status: Int, url: String)
         case network(url: String, reason: String)
         case missingHeader(String, url: String)
+        case invalidEndpoint(String)
 
         public var description: String {
             switch self {
@@ -50,6 +55,7 @@ public struct HubClient: Sendable {
                 return "HTTP \(status) for \(url)\(hint)"
             case let .network(url, reason): return "cannot reach \(url): \(reason)"
             case let .missingHeader(h, url): return "\(url): response has no \(h) header"
+            case let .invalidEndpoint(address): return "HF_ENDPOINT \"\(address)\" is not an http(s) URL"
             }
         }
     }

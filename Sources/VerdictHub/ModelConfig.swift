@@ -105,6 +105,9 @@ public struct ModelConfig: Sendable {
         func positive(_ key: String, _ d: Int?) throws -> Int {
             guard let v = try c[key]?.int() ?? d else { throw JSONError.invalidValue(file: c.file, path: "$." + key, expected: "an integer (the key is missing)") }
             guard v > 0 else { throw JSONError.invalidValue(file: c.file, path: "$." + key, expected: "a positive integer") }
+            // Sizes far beyond any real model are a broken file, not a model to allocate.
+            let limit = Self.sizeLimits[key] ?? Self.defaultSizeLimit
+            guard v <= limit else { throw JSONError.invalidValue(file: c.file, path: "$." + key, expected: "at most \(limit) (got \(v))") }
             return v
         }
         func activation(_ key: String) throws -> Activation {
@@ -194,6 +197,12 @@ public struct ModelConfig: Sendable {
         architectures = try c["architectures"]?.array().map { try $0.string() } ?? []
         customHead = try c["verdict_classifier_head"].map { try ClassifierHeadConfig($0) }
     }
+
+    /// Upper bounds of the size keys: generous for any real model, small enough that a broken
+    /// `config.json` fails here instead of in an allocation.
+    static let sizeLimits = ["num_hidden_layers": 4096, "n_layer": 4096, "encoder_layers": 4096, "num_attention_heads": 4096, "n_head": 4096,
+                             "encoder_attention_heads": 4096]
+    static let defaultSizeLimit = 1 << 24
 
     /// A plain BERT config (used by tests and when building a model from scratch).
     public init(modelType: String = "bert", vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,

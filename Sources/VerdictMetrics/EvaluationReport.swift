@@ -28,8 +28,9 @@ public struct EvaluationReport: Sendable {
         var predicted: [Int] = [], confidence: [Double] = []
         for start in stride(from: 0, to: logits.count - classes + 1, by: classes) {
             let row = logits[start..<(start + classes)].map(Double.init)
-            var best = 0
-            for j in 1..<max(1, classes) where row[j] > row[best] { best = j }
+            // NaN logits (a diverged run) never win and never trap.
+            var best = row.firstIndex { !$0.isNaN } ?? 0
+            for j in 0..<classes where !row[j].isNaN && row[j] > row[best] { best = j }
             let z = row.map { exp($0 - row[best]) }.reduce(0, +)
             predicted.append(best)
             confidence.append(1 / z)

@@ -63,6 +63,28 @@ extension EncoderModel {
         stack.forward(batch, p, rng: &rng, keepCache: keepCache)
     }
 
+    /// Checks that every token id, token type and position of `batch` has a row in the model's
+    /// tables, before any of them is read.
+    public func validate(_ batch: PackedBatch, _ p: ParameterStore) throws(ModelInputError) {
+        let e = stack.embeddings
+        let vocabulary = p[e.word].shape[0]
+        if let bad = batch.inputIds.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
+            throw .tokenIdOutOfRange(id: Int(bad), vocabularySize: vocabulary)
+        }
+        if let table = e.tokenType {
+            let types = p[table].shape[0]
+            if let bad = batch.tokenTypeIds.first(where: { $0 < 0 || Int($0) >= types }) {
+                throw .tokenTypeOutOfRange(type: Int(bad), typeVocabularySize: types)
+            }
+        }
+        if let table = e.position {
+            let rows = p[table].shape[0]
+            if let longest = batch.lengths.max(), e.positionsNeeded(length: longest) > rows {
+                throw .sequenceTooLong(length: longest, maximum: maxSequenceLength)
+            }
+        }
+    }
+
     public func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
         stack.backward(dHidden, cache: cache, batch: batch, p, grads: &grads)
     }

@@ -38,7 +38,7 @@ public struct MBartModel: EncoderModel {
         let o = try config.field { c in
             func positive(_ key: String, _ d: Int) throws -> Int {
                 let v = try c.int(key, default: d)
-                guard v > 0 else { throw c[key]!.fail("a positive integer") }
+                guard v > 0, v <= (key.hasSuffix("ffn_dim") ? 1 << 24 : 4096) else { throw c[key]!.fail("a positive integer of a real model's size") }
                 return v
             }
             if let layerDrop = try c["encoder_layerdrop"]?.double(), layerDrop != 0 { throw c["encoder_layerdrop"]!.fail("0 (LayerDrop is not supported)") }

@@ -75,13 +75,33 @@ enum ParameterLoader {
     static func load(_ checkpoint: Checkpoint, encoder: any EncoderModel, headShapes: [(String, [Int])] = [],
                      rng: inout SplitMix64) throws -> (ParameterStore, LoadReport) {
         let prefix = encoder.prefix, transposed = encoder.transposedWeights, tied = encoder.tiedNames
+        func candidates(_ name: String) -> [String] {
+            let names = [name] + (tied[name] ?? [])
+            let bare = names.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
+            return names + bare + (names + bare).map(legacy)
+        }
+        // Before allocating anything: parameters the checkpoint lacks are initialised afresh, which
+        // is right for a new head or a few layers, and wrong when config.json's sizes are absurd.
+        var missing = 0, firstMissing = ""
+        for (name, shape) in encoder.parameterShapes + headShapes where !candidates(name).contains(where: { checkpoint.tensors[$0] != nil }) {
+            let (count, overflow) = shape.reduce((1, false)) { acc, d in
+                let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+                return (p, acc.1 || o)
+            }
+            let (sum, overflow2) = missing.addingReportingOverflow(count)
+            missing = overflow || overflow2 ? Int.max : sum
+            if firstMissing.isEmpty { firstMissing = name }
+        }
+        let present = checkpoint.tensors.values.reduce(0) { $0 + $1.count }
+        if missing > max(2 * present, 50_000_000) {
+            throw CheckpointError.tensorMismatch(name: firstMissing, reason: "config.json describes \(missing) parameters that the checkpoint (\(present) "
+                                                     + "parameters) lacks, starting with this one: check num_hidden_layers and the sizes in config.json")
+        }
         var report = LoadReport(files: checkpoint.files.map(\.path))
         var used = Set<String>()
         var p = ParameterStore()
         for (name, shape) in encoder.parameterShapes + headShapes {
-            let names = [name] + (tied[name] ?? [])
-            let bare = names.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
-            let candidates = names + bare + (names + bare).map(legacy)
+            let candidates = candidates(name)
             if let found = candidates.first(where: { checkpoint.tensors[$0] != nil }) {
                 var t = checkpoint.tensors[found]!
                 let stored = transposed.contains(name) ? shape.reversed() : shape

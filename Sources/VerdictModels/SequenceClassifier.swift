@@ -1,6 +1,7 @@
 import Foundation
 import VerdictHub
 import VerdictTensor
+import VerdictTokenizers
 
 /// An encoder with a classification head (`AutoModelForSequenceClassification`): the family's
 /// own head (see `EncoderModel.classificationHead(labels:)`), or the custom head of
@@ -49,9 +50,11 @@ public final class SequenceClassifier: @unchecked Sendable {
     }
 
     /// Logits `[batch, numLabels]`. Pass a generator to apply dropout (training). Throws for a
-    /// batch the head cannot pool (see `ModelInputError`), before any work is done.
+    /// batch the model cannot take (ids or positions outside its tables, a batch the head cannot
+    /// pool: see `ModelInputError`), before any work is done.
     public func forward(_ batch: PackedBatch, rng: inout SplitMix64?, keepCache: Bool = false) throws(ModelInputError) -> (Tensor, Cache?) {
         let batch = encoder.classifierGlobalAttention ? batch.withGlobalAttentionOnFirstTokens() : batch
+        try encoder.validate(batch, parameters)
         _ = try head.pooledRows(batch)
         let (hidden, encoderCache) = encoder.forward(batch, parameters, rng: &rng, keepCache: keepCache)
         let (logits, headCache) = try head.forward(hidden, batch: batch, parameters, rng: &rng)
@@ -81,6 +84,18 @@ public final class SequenceClassifier: @unchecked Sendable {
     public var checkpointTensors: [(String, Tensor)] {
         let transposed = encoder.transposedWeights
         return parameters.names.map { ($0, transposed.contains($0) ? parameters[$0].transposed() : parameters[$0]) }
+    }
+
+    /// Checks that every id `tokenizer` can produce has a row in the model's embedding table (a
+    /// tokenizer paired with another model's checkpoint is a common mistake); `folder` names the
+    /// files in the error.
+    public func checkCompatible(with tokenizer: Tokenizer, folder: URL? = nil) throws {
+        let rows = parameters[encoder.stack.embeddings.word].shape[0]
+        guard let largest = tokenizer.largestId, largest >= rows else { return }
+        let where_ = folder.map { " in \($0.path)" } ?? ""
+        throw CheckpointError.tensorMismatch(name: encoder.stack.embeddings.word,
+                                             reason: "the tokenizer\(where_) produces ids up to \(largest), but the model's embedding table "
+                                                 + "(config.json vocab_size \(config.vocabSize)) has \(rows) rows: the tokenizer does not belong to this model")
     }
 
     /// The parameters that are trained (everything except constant buffers).

@@ -24,8 +24,9 @@ public final class TransformerModel: @unchecked Sendable {
         self.config = config; self.encoder = encoder; self.parameters = parameters; self.loadReport = loadReport
     }
 
-    /// Runs the encoder (inference: no dropout).
-    public func callAsFunction(_ batch: PackedBatch) -> EncoderOutput {
+    /// Runs the encoder (inference: no dropout); throws for ids or positions outside the model's tables.
+    public func callAsFunction(_ batch: PackedBatch) throws(ModelInputError) -> EncoderOutput {
+        try encoder.validate(batch, parameters)
         var rng: SplitMix64? = nil
         let (hidden, _) = encoder.forward(batch, parameters, rng: &rng, keepCache: false)
         var pooled: Tensor? = nil
@@ -37,8 +38,8 @@ public final class TransformerModel: @unchecked Sendable {
 
     /// Sentence embeddings: the mean of each sequence's token vectors, L2-normalised when asked
     /// (what sentence-transformers does for all-MiniLM-L6-v2).
-    public func embeddings(_ batch: PackedBatch, normalize: Bool = true) -> Tensor {
-        let mean = Pooling.mean(self(batch).lastHiddenState, offsets: batch.offsets)
+    public func embeddings(_ batch: PackedBatch, normalize: Bool = true) throws(ModelInputError) -> Tensor {
+        let mean = Pooling.mean(try self(batch).lastHiddenState, offsets: batch.offsets)
         return normalize ? Pooling.l2Normalized(mean) : mean
     }
 }

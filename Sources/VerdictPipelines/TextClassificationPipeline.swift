@@ -44,7 +44,9 @@ public final class TextClassificationPipeline: @unchecked Sendable {
     /// Loads a model folder or cached Hub id.
     public convenience init(model nameOrPath: String) throws {
         let folder = try resolveModelFolder(nameOrPath)
-        self.init(model: try AutoModelForSequenceClassification.from(pretrained: folder.path), tokenizer: try AutoTokenizer.from(folder: folder))
+        let model = try AutoModelForSequenceClassification.from(pretrained: folder.path), tokenizer = try AutoTokenizer.from(folder: folder)
+        try model.checkCompatible(with: tokenizer, folder: folder)
+        self.init(model: model, tokenizer: tokenizer)
     }
 
     /// The logits of `texts` (and optional second segments), `[count, numLabels]`, in input order.

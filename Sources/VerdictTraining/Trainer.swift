@@ -254,8 +254,10 @@ public final class Trainer {
         let c = logits.shape[1]
         var correct = 0
         for (i, y) in labels.enumerated() {
-            let row = logits.scalars[(i * c)..<((i + 1) * c)]
-            if row.firstIndex(of: row.max()!)! - i * c == y { correct += 1 }
+            // Arg-max that never picks a NaN (a diverged run's logits) and never traps on one.
+            var best = -1
+            for j in 0..<c where !logits.scalars[i * c + j].isNaN && (best < 0 || logits.scalars[i * c + j] > logits.scalars[i * c + best]) { best = j }
+            if best == y { correct += 1 }
         }
         return ["accuracy": Double(correct) / Double(max(1, labels.count))]
     }

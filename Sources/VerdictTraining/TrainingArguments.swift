@@ -79,3 +79,16 @@ public struct TrainingArguments: Sendable, Codable {
 }
 
 extension LearningRateSchedule: Codable {}
+
+extension TrainingArguments {
+    /// The first setting that cannot train, as "key: what was expected (got value)"; `nil` when all can.
+    public var problem: String? {
+        if perDeviceTrainBatchSize < 1 { return "per_device_train_batch_size (--batch-size): at least 1 (got \(perDeviceTrainBatchSize))" }
+        if perDeviceEvalBatchSize < 1 { return "per_device_eval_batch_size (--eval-batch-size): at least 1 (got \(perDeviceEvalBatchSize))" }
+        if gradientAccumulationSteps < 1 { return "gradient_accumulation_steps: at least 1 (got \(gradientAccumulationSteps))" }
+        if maxLength < 2 { return "max_length (--max-length): at least 2 tokens (got \(maxLength))" }
+        if !learningRate.isFinite || learningRate < 0 { return "learning_rate (--learning-rate): a finite number ≥ 0 (got \(learningRate))" }
+        if maxSteps <= 0 && !(numTrainEpochs > 0 && numTrainEpochs.isFinite) { return "num_train_epochs (--epochs): more than 0 (got \(numTrainEpochs))" }
+        return nil
+    }
+}

@@ -25,6 +25,13 @@ final class ClassifyAndTrainCommandTests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.err.hasPrefix("error: "), r.err)
         XCTAssertFalse(r.err.contains("Fatal error"), r.err)
+        // Sizes that cannot work are refused before anything runs.
+        for (args, flag) in [(["classify", "--model", Self.tiny, "--batch-size", "0", "hello"], "--batch-size must be at least 1"),
+                             (["train", "--model", Self.tiny, "--train", "x.tsv", "--output", "/tmp/none", "--batch-size", "0"], "--batch-size): at least 1")] {
+            let bad = try CLI.run(args)
+            XCTAssertNotEqual(bad.status, 0)
+            XCTAssertTrue(bad.err.contains(flag), bad.err)
+        }
         let inspect = try CLI.run(["inspect", "--model", Self.tiny])
         XCTAssertEqual(inspect.status, 0, inspect.err)
         XCTAssertTrue(inspect.out.contains("BertForSequenceClassification"), inspect.out)

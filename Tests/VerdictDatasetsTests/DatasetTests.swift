@@ -93,6 +93,9 @@ final class DatasetTests: XCTestCase {
         let unknown = try write("{\"sentence\": \"a\", \"label\": \"pos\"}\n\n{\"sentence\": \"b\", \"label\": \"meh\"}\n", "jsonl")
         XCTAssertThrowsError(try LabelledTexts.load(unknown, labelNames: ["neg", "pos"])) { XCTAssertTrue("\($0)".contains(":3: unknown label \"meh\""), "\($0)") }
         XCTAssertThrowsError(try LabelledTexts.load(jsonl, textColumn: "text")) { XCTAssertTrue("\($0)".contains("no column \"text\""), "\($0)") }
+        // A row without a label is an error, not a class called "".
+        let empty = try write("sentence\tlabel\na\tpositive\nb\t\nc\tnegative\n", "tsv")
+        XCTAssertThrowsError(try LabelledTexts.load(empty)) { XCTAssertTrue("\($0)".contains(empty.path + ":3: column \"label\" is empty"), "\($0)") }
     }
 
     /// SST-2 train (67k rows): load + stratified split timing (printed; the bound lives in the issue, not here).

@@ -86,10 +86,16 @@ final class HubClientTests: XCTestCase {
         }
     }
 
-    func testEnvironment() {
-        let c = HubClient(environment: ["HF_ENDPOINT": "http://127.0.0.1:1", "HF_TOKEN": "t", "HF_HUB_OFFLINE": "1"])
+    func testEnvironment() throws {
+        let c = try HubClient(environment: ["HF_ENDPOINT": "http://127.0.0.1:1", "HF_TOKEN": "t", "HF_HUB_OFFLINE": "1"])
         XCTAssertEqual(c.endpoint.absoluteString, "http://127.0.0.1:1")
         XCTAssertEqual(c.token, "t")
         XCTAssertTrue(c.offline)
+        // An endpoint that is not an http(s) URL is an error, not a crash.
+        for bad in ["not a url", "ftp://example.com", "http://"] {
+            XCTAssertThrowsError(try HubClient(environment: ["HF_ENDPOINT": bad])) { error in
+                XCTAssertEqual(error as? HubClient.HubError, .invalidEndpoint(bad))
+            }
+        }
     }
 }

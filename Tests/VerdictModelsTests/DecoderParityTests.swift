@@ -78,7 +78,7 @@ final class DecoderParityTests: XCTestCase {
             for i in 0..<(g["hidden_texts"] as! Int) {
                 let ids = try file.tensor("input_ids.\(i)").scalars.map { Int($0) }
                 let expected = try file.tensor("hidden.\(i)")
-                let got = model(PackedBatch(sequences: [ids])).lastHiddenState
+                let got = try model(PackedBatch(sequences: [ids])).lastHiddenState
                 XCTAssertEqual(got.shape, expected.shape, "\(name) text \(i)")
                 if got.shape == expected.shape { worst = max(worst, got.maxAbsDifference(expected)) }
             }
@@ -161,7 +161,7 @@ final class DecoderParityTests: XCTestCase {
             for i in 0..<24 {
                 let ids = try file.tensor("input_ids.\(i)").scalars.map { Int($0) }
                 let expected = try file.tensor("hidden.\(i)")
-                let got = encoder(PackedBatch(sequences: [ids])).lastHiddenState
+                let got = try encoder(PackedBatch(sequences: [ids])).lastHiddenState
                 XCTAssertEqual(got.shape, expected.shape, "\(model) text \(i)")
                 guard got.shape == expected.shape else { continue }
                 worst = max(worst, got.maxAbsDifference(expected))

@@ -33,8 +33,8 @@ final class ModelParityTests: XCTestCase {
             let batchTexts = Array(texts[start..<min(start + 16, texts.count)])
             let encodings = try tokenizer.encodeBatch(batchTexts, options: TokenizationOptions(truncation: .longestFirst, maxLength: 512))
             let batch = PackedBatch(encodings: encodings)
-            let out = model(batch)
-            let embeddings = model.embeddings(batch)
+            let out = try model(batch)
+            let embeddings = try model.embeddings(batch)
             for j in 0..<batchTexts.count {
                 let i = start + j
                 XCTAssertEqual(batch.lengths[j], lengths[i], "token count of text \(i)")
@@ -65,7 +65,7 @@ final class ModelParityTests: XCTestCase {
         let tokenizer = try AutoTokenizer.from(folder: dir)
         let texts = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"]
         let encodings = try tokenizer.encodeBatch(texts, options: TokenizationOptions(padding: .longest))
-        let out = model(PackedBatch(encodings: encodings))
+        let out = try model(PackedBatch(encodings: encodings))
         XCTAssertEqual(Pooling.padded(out.lastHiddenState, offsets: out.offsets).shape, [2, 16, 384])
         let classifier = try AutoModelForSequenceClassification.from(pretrained: dir.path, labels: ["NEGATIVE", "POSITIVE"])
         XCTAssertNotNil(classifier.loadReport.warning)

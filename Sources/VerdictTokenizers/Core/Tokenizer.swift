@@ -46,6 +46,9 @@ public struct Tokenizer: Sendable {
 
     public var addedTokens: [AddedToken] { addedVocabulary.tokens }
 
+    /// The largest id the tokenizer can produce (vocabulary and added tokens), `nil` when it has none.
+    public var largestId: Int? { (Array(model.vocabulary.values) + addedVocabulary.tokens.map(\.id)).max() }
+
     public func tokenToId(_ token: String) -> Int? { addedVocabulary.id(of: token) ?? model.tokenToId(token) }
     public func idToToken(_ id: Int) -> String? { addedVocabulary.token(for: id)?.content ?? model.idToToken(id) }
     public func convertTokensToIds(_ tokens: [String]) -> [Int?] { tokens.map(tokenToId) }
