@@ -132,6 +132,19 @@ void vk_pack_b(int transB, long N, long K, const float *B, long ldb, float *pack
     }
 }
 
+void vk_unpack_b(long N, long K, const float *packed, float *B) {
+    long np = padded_columns(N);
+    for (long pc = 0; pc < K; pc += KC) {
+        long kc = K - pc < KC ? K - pc : KC;
+        const float *block = packed + pc * np;
+        for (long n = 0; n < N; n++) {
+            const float *panel = block + (n / NR) * NR * kc;
+            long j = n % NR;
+            for (long p = 0; p < kc; p++) B[n * K + pc + p] = panel[p * NR + j];
+        }
+    }
+}
+
 // The blocked loop shared by vk_sgemm and vk_sgemm_packed. B is either packed here into scratch
 // (packed == NULL) or read from a pre-packed matrix of `packed_n` columns, starting at column `n0`.
 static void sgemm_blocked(int transA, int transB, long M, long N, long K, float alpha,

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Errors raised while reading or writing checkpoints (weights and `config.json`).
 ///
@@ -35,7 +38,30 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
 
 /// Memory-maps a checkpoint file, reporting failure as a `CheckpointError`.
 func mappedFile(_ url: URL) throws -> Data {
-    do { return try Data(contentsOf: url, options: .alwaysMapped) } catch {
-        throw CheckpointError.unreadableFile(path: url.path, reason: error.localizedDescription)
+    let fd = open(url.path, O_RDONLY)
+    guard fd >= 0 else { throw CheckpointError.unreadableFile(path: url.path, reason: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw CheckpointError.unreadableFile(path: url.path, reason: String(cString: strerror(errno))) }
+    let size = Int(info.st_size)
+    guard size > 0 else { return Data() }
+    // Read-only and private: pages come from the file and can be dropped again (`releasePages`).
+    guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+        throw CheckpointError.unreadableFile(path: url.path, reason: "cannot map: " + String(cString: strerror(errno)))
+    }
+    return Data(bytesNoCopy: base, count: size, deallocator: .custom { pointer, count in munmap(pointer, count) })
+}
+
+/// Tells the kernel that the whole pages inside `range` of a `mappedFile` are not needed now:
+/// they leave the process's resident memory and are read from the file again if touched. For
+/// loaders that copy a tensor out of the mapping, so the mapping and the copies never both
+/// occupy memory.
+func releasePages(of file: Data, _ range: Range<Int>) {
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    file.withUnsafeBytes { raw in
+        guard let base = raw.baseAddress else { return }
+        let start = (Int(bitPattern: base) + range.lowerBound + page - 1) / page * page
+        let end = (Int(bitPattern: base) + range.upperBound) / page * page
+        if end > start { madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, Int32(MADV_DONTNEED)) }
     }
 }

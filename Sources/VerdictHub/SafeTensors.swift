@@ -23,12 +23,15 @@ public struct SafeTensorsFile {
     /// `__metadata__` strings.
     public private(set) var metadata: [String: String] = [:]
     private let data: Data
+    /// Whether `data` is a read-only file mapping, whose pages a loaded tensor may give back.
+    private var isFileMapping = false
     private let dataStart: Int
     private let index: [String: Int]
 
     /// Opens and validates a file.
     public init(url: URL) throws {
         try self.init(data: try mappedFile(url), path: url.path)
+        isFileMapping = true
     }
 
     /// Parses an in-memory file (used by tests and by `init(url:)`).
@@ -99,6 +102,7 @@ public struct SafeTensorsFile {
         let e = entries[i].entry
         let count = e.shape.reduce(1, *)
         let scalars = data.withUnsafeBytes { raw in e.dtype.decode(raw.baseAddress! + dataStart + e.range.lowerBound, count: count) }
+        if isFileMapping { releasePages(of: data, (dataStart + e.range.lowerBound)..<(dataStart + e.range.upperBound)) }
         return Tensor(shape: e.shape, scalars: scalars)
     }
 

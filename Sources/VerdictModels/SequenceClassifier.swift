@@ -75,6 +75,21 @@ public final class SequenceClassifier: @unchecked Sendable {
         return try forward(batch, rng: &rng).0
     }
 
+    /// Readies the model for predictions only: every `Linear` weight of the backbone is packed for
+    /// the matrix multiply and its dense copy released as it is packed (half the weight memory, and
+    /// never both copies at once; the head's few weights are packed on first use). Reading or
+    /// changing a weight afterwards still works (it is unpacked exactly), so the model can still be
+    /// saved or trained.
+    public func prepareForInference() {
+        var probe = parameters
+        probe.linearNames = LinearNameRecorder()
+        var rng: SplitMix64? = nil
+        _ = encoder.forward(PackedBatch(sequences: [[0]]), probe, rng: &rng, keepCache: false)
+        let names = probe.linearNames?.names ?? []
+        probe = ParameterStore()   // its references would keep the dense copies alive
+        parameters.packReleasingDenseCopies(names)
+    }
+
     /// The most sequences one batch may hold: 1 for a decoder without `pad_token_id` (as in
     /// `transformers`), otherwise unlimited.
     public var maxBatchSequences: Int? { head.pooling == .lastNonPadding(nil) ? 1 : nil }

@@ -33,9 +33,9 @@ public final class TextClassificationPipeline: @unchecked Sendable {
     /// The longest input in tokens; longer texts are truncated (the model's position limit or the tokenizer's `model_max_length`).
     public let maxLength: Int
 
-    /// Wraps a loaded model; its `Linear` weights are packed for inference on first use.
+    /// Wraps a loaded model and readies it for predictions (`SequenceClassifier.prepareForInference()`).
     public init(model: SequenceClassifier, tokenizer: Tokenizer) {
-        model.parameters.prepareForInference()
+        model.prepareForInference()
         self.model = model
         self.tokenizer = tokenizer
         maxLength = min(model.encoder.maxSequenceLength, tokenizer.modelMaxLength)

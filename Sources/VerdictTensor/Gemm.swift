@@ -60,6 +60,13 @@ public final class PackedMatrix: @unchecked Sendable {
         }
     }
 
+    /// The `Linear` weight this was packed from, `[columns, depth]`, exactly.
+    public func unpackedLinearWeight() -> Tensor {
+        Tensor(shape: [columns, depth]) { out in
+            if let base = out.baseAddress { vk_unpack_b(columns, depth, storage, base) }
+        }
+    }
+
     deinit { storage.deallocate() }
 }
 

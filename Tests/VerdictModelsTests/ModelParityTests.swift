@@ -111,4 +111,29 @@ final class ModelParityTests: XCTestCase {
         XCTAssertGreaterThan(changed.maxAbsDifference(try AutoModelForSequenceClassification.from(pretrained: dir.path).logits(batch)), 0)
         XCTAssertEqual(try prepared.logits(batch).scalars, changed.scalars)
     }
+
+    /// A model readied for predictions keeps only the packed copy of each backbone weight: logits
+    /// bit for bit the same, every weight still readable exactly (for saving), and changing any
+    /// weight brings the dense copies back (so it can still be trained).
+    func testReleasedDenseWeightsStayExact() throws {
+        for dir in [ModelFixtures.folder.appendingPathComponent(ModelFixtures.tinyModels[0]),
+                    ModelFixtures.repoRoot.appendingPathComponent("Fixtures/decoders/tiny-llama"),
+                    ModelFixtures.repoRoot.appendingPathComponent("Fixtures/decoders/tiny-gpt2")] {
+            let plain = try AutoModelForSequenceClassification.from(pretrained: dir.path)
+            let prepared = try AutoModelForSequenceClassification.from(pretrained: dir.path)
+            let before = prepared.parameters.scalarCount
+            prepared.prepareForInference()
+            XCTAssertLessThan(prepared.parameters.tensors.count, plain.parameters.tensors.count, "dense copies released")
+            XCTAssertEqual(prepared.parameters.scalarCount, before)
+            let tokenizer = try AutoTokenizer.from(folder: dir)
+            let batch = PackedBatch(encodings: try tokenizer.encodeBatch(["a short text", "and another, longer one than that"]),
+                                    tokenTypes: tokenizer.returnsTokenTypeIds)
+            XCTAssertEqual(try prepared.logits(batch).scalars, try plain.logits(batch).scalars, dir.lastPathComponent)
+            for name in plain.parameters.names { XCTAssertEqual(prepared.parameters[name].scalars, plain.parameters[name].scalars, name) }
+            let name = try XCTUnwrap(plain.parameters.names.first { $0.hasSuffix(".weight") && plain.parameters[$0].rank == 2 && $0.contains("layers.0.") || $0.contains("layer.0.attention.self.query.weight") || $0.contains("h.0.attn.c_attn.weight") })
+            for model in [plain, prepared] { model.parameters.modify(name) { w in for i in 0..<w.count { w.scalars[i] *= -3 } } }
+            XCTAssertEqual(prepared.parameters.tensors.count, plain.parameters.tensors.count, "dense copies back after a change")
+            XCTAssertEqual(try prepared.logits(batch).scalars, try plain.logits(batch).scalars, dir.lastPathComponent)
+        }
+    }
 }

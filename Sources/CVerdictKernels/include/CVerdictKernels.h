@@ -27,6 +27,8 @@ long vk_packed_b_count(long N, long K);
 /// Packs op(B) ([K, N]; stored [N, K] when transB) once, for repeated vk_sgemm_packed calls
 /// (a model's Linear weights at inference). `packed` holds vk_packed_b_count floats, 32-byte aligned.
 void vk_pack_b(int transB, long N, long K, const float *B, long ldb, float *packed);
+/// The inverse of vk_pack_b(1, N, K, B, K, packed): writes the row-major [N, K] matrix B.
+void vk_unpack_b(long N, long K, const float *packed, float *B);
 /// vk_sgemm with B pre-packed: C[M, N] = alpha * op(A) * B[:, n0 ..< n0 + N] + beta * C, where the
 /// packed matrix has `packed_n` columns and n0 is a multiple of 16 (column chunks for threads).
 void vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const float *A, long lda,

@@ -7,6 +7,7 @@ enum NormKind: Sendable { case layerNorm, rmsNorm }
 /// `Linear` and norm layers addressed by checkpoint prefix: `<prefix>.weight`, `<prefix>.bias`.
 extension ParameterStore {
     func linear(_ x: Tensor, _ prefix: String) -> Tensor {
+        linearNames?.record(prefix + ".weight")
         if let packed = packedWeight(prefix + ".weight") {
             return Ops.linear(x, packedWeight: packed, bias: tensors[prefix + ".bias"])
         }

@@ -11,6 +11,9 @@ public struct ParameterStore: Sendable {
     /// Linear weights packed for the matrix multiply, filled lazily once `prepareForInference()`
     /// has been called. Any change to a tensor gives this store a fresh, empty cache.
     private var packedWeights: PackedWeightCache?
+    /// Shapes of the weights whose dense copy was released (`releaseDenseCopiesOfPackedWeights()`):
+    /// their values live only in `packedWeights`, and reading one unpacks it.
+    private var released: [String: [Int]] = [:]
 
     public init() {}
 
@@ -23,20 +26,46 @@ public struct ParameterStore: Sendable {
 
     /// The packed form of the 2-D tensor `name`, when `prepareForInference()` was called.
     func packedWeight(_ name: String) -> PackedMatrix? {
-        guard let packedWeights, let weight = tensors[name] else { return nil }
+        guard let packedWeights else { return nil }
+        if let hit = packedWeights.existing(name) { return hit }
+        guard let weight = tensors[name] else { return nil }
         return packedWeights.packed(name, weight)
     }
 
-    /// Called before any tensor changes: copies of this store keep their (still valid) cache.
+    /// Packs each of `names` (2-D `Linear` weights) and drops its dense copy right away, one
+    /// weight at a time, so memory never holds both copies of the model: half the weight memory
+    /// of a model that only predicts. Reading such a weight unpacks it exactly; changing any
+    /// tensor brings every dense copy back first.
+    public mutating func packReleasingDenseCopies(_ names: [String]) {
+        prepareForInference()
+        guard let packedWeights else { return }
+        for name in names {
+            guard let weight = tensors[name], weight.rank == 2 else { continue }
+            _ = packedWeights.packed(name, weight)
+            released[name] = weight.shape
+            tensors[name] = nil
+        }
+    }
+
+    /// Records the names `linear` reads, when set (`SequenceClassifier.prepareForInference()`
+    /// runs a one-token forward pass with it to learn which weights are `Linear` weights).
+    var linearNames: LinearNameRecorder? = nil
+
+    /// Called before any tensor changes: restores released weights, then gives this store a fresh
+    /// cache (copies of this store keep their still valid one).
     private mutating func invalidatePackedWeights() {
-        if packedWeights != nil { packedWeights = PackedWeightCache() }
+        guard let cache = packedWeights else { return }
+        for name in released.keys { tensors[name] = cache.existing(name)?.unpackedLinearWeight() }
+        released = [:]
+        packedWeights = PackedWeightCache()
     }
 
     /// The tensor called `name`; a missing name is a programming error in a model file.
     public subscript(name: String) -> Tensor {
         get {
-            guard let t = tensors[name] else { preconditionFailure("no parameter \(name)") }
-            return t
+            if let t = tensors[name] { return t }
+            guard released[name] != nil, let packed = packedWeights?.existing(name) else { preconditionFailure("no parameter \(name)") }
+            return packed.unpackedLinearWeight()
         }
         set {
             invalidatePackedWeights()
@@ -44,12 +73,15 @@ public struct ParameterStore: Sendable {
         }
     }
 
-    public func contains(_ name: String) -> Bool { tensors[name] != nil }
+    public func contains(_ name: String) -> Bool { tensors[name] != nil || released[name] != nil }
+
+    /// The shape of the tensor called `name`, without unpacking a released weight.
+    public func shape(of name: String) -> [Int] { tensors[name]?.shape ?? released[name] ?? self[name].shape }
 
     /// A store with the same names and shapes, all zeros.
     public func zeros() -> ParameterStore {
         var z = ParameterStore()
-        for n in names { z[n] = Tensor(shape: tensors[n]!.shape) }
+        for n in names { z[n] = Tensor(shape: shape(of: n)) }
         return z
     }
 
@@ -70,7 +102,7 @@ public struct ParameterStore: Sendable {
     }
 
     /// Total number of scalars.
-    public var scalarCount: Int { tensors.values.reduce(0) { $0 + $1.count } }
+    public var scalarCount: Int { names.reduce(0) { $0 + shape(of: $1).reduce(1, *) } }
 
     /// Adds `other[name]` into each tensor (names must match).
     public mutating func add(_ other: ParameterStore) {
@@ -86,16 +118,27 @@ public struct ParameterStore: Sendable {
 
     /// Gives in-place access to one tensor.
     public mutating func modify<R>(_ name: String, _ body: (inout Tensor) -> R) -> R {
-        guard tensors[name] != nil else { preconditionFailure("no parameter \(name)") }
         invalidatePackedWeights()
+        guard tensors[name] != nil else { preconditionFailure("no parameter \(name)") }
         return body(&tensors[name]!)
     }
 }
 
 /// Packed `Linear` weights by name, shared by copies of a `ParameterStore` that have not changed.
+/// The `Linear` weights one forward pass reads.
+final class LinearNameRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [String] = []
+    func record(_ name: String) { lock.withLock { if !seen.contains(name) { seen.append(name) } } }
+    var names: [String] { lock.withLock { seen } }
+}
+
 final class PackedWeightCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [String: PackedMatrix] = [:]
+
+    func existing(_ name: String) -> PackedMatrix? { lock.withLock { entries[name] } }
+    var names: [String] { lock.withLock { Array(entries.keys) } }
 
     func packed(_ name: String, _ weight: Tensor) -> PackedMatrix {
         if let hit = lock.withLock({ entries[name] }) { return hit }
