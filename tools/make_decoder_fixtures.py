@@ -61,11 +61,10 @@ import transformers
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, pipeline
 from transformers.models.mbart.tokenization_mbart import FAIRSEQ_LANGUAGE_CODES
 from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX as QWEN2_REGEX
-from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_family_fixtures as fam  # noqa: E402
-from make_family_fixtures import VOCAB, MAX_LEN, HIDDEN_TEXTS, ATTN, Pieces, pipeline_json, save  # noqa: E402
+from make_family_fixtures import VOCAB, MAX_LEN, HIDDEN_TEXTS, ATTN, Pieces, batched_logits, save  # noqa: E402
 from make_model_fixtures import LABELS3, read_tsv  # noqa: E402
 
 LLAMA_PIECES = 241   # trained pieces after <unk> <s> </s> and the 256 byte tokens: 500 ids in all
@@ -235,11 +234,8 @@ def make_tokenizer(kind, path, pieces, padding_side, retrain, probe):
     extra = sorted(set(os.listdir(path)) - set(TOKENIZER_FILES) - {"config.json", "model.safetensors"})
     assert not extra, (path, extra)
     back = AutoTokenizer.from_pretrained(path)
-    assert type(back) is type(tok), (type(back), type(tok))
     assert back.padding_side == padding_side and back.pad_token == tok.pad_token and back.model_max_length == MAX_LEN, path
-    assert pipeline_json(back) == pipeline_json(tok), f"{path}: tokenizer.json does not reload to the same pipeline"
-    for a, b in [(t, None) for t in probe[0]] + [tuple(p) for p in probe[1]]:
-        assert back(a, b, truncation=True) == tok(a, b, truncation=True), (path, a, b)
+    fam.check_reload(path, tok, back, probe)
     check_verbatim(path, back, probe)
     return back
 
@@ -268,37 +264,6 @@ def config_for(model_type, kwargs, tok):
     if model_type == "mbart":
         ids.update(decoder_start_token_id=tok.eos_token_id, forced_eos_token_id=tok.eos_token_id)
     return AutoConfig.for_model(model_type, vocab_size=len(tok), **LABELS, **ids, **kwargs)
-
-
-def save_tiny(config, path, seed):
-    """As make_family_fixtures.save_tiny, from a ready config."""
-    torch.manual_seed(seed)
-    model = AutoModelForSequenceClassification.from_config(config, attn_implementation=ATTN)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    model.eval()
-    for f in ["config.json", "model.safetensors"]:
-        if os.path.exists(os.path.join(path, f)):
-            os.remove(os.path.join(path, f))
-    model.save_pretrained(path)
-    saved = load_file(os.path.join(path, "model.safetensors"))
-    names = dict(model.named_parameters())
-    assert set(saved) == set(names), (path, set(saved) ^ set(names))
-    loaded = AutoModelForSequenceClassification.from_pretrained(path, attn_implementation=ATTN).eval()
-    for n, p in loaded.named_parameters():
-        assert torch.equal(p, names[n]), (path, n)
-    return loaded
-
-
-def batched_logits(model, tok, a, b=None, side=None, size=8):
-    out = []
-    kw = {} if side is None else {"padding_side": side}
-    with torch.no_grad():
-        for s in range(0, len(a), size):
-            enc = tok(a[s:s + size], b[s:s + size] if b else None, padding=True, truncation=True, return_tensors="pt", **kw)
-            out += model(**enc).logits.tolist()
-    return out
 
 
 def alone_logits(model, tok, texts):
@@ -429,7 +394,7 @@ def main():
         print(name, flush=True)
         path = os.path.join(args.out, name)
         tok = make_tokenizer(tok_kind, path, pieces, side, args.retrain_tokenizers, (texts, pairs))
-        model = save_tiny(config_for(model_type, kwargs, tok), path, seed)
+        model = fam.save_model(config_for(model_type, kwargs, tok), path, seed)
         template = pair_template(tok)
         with_pairs = tok_kind == "llama"
         assert with_pairs or template == PAIR_TEMPLATES[tok_kind], (name, template)

@@ -249,11 +249,17 @@ def make_tokenizer(kind, path, pieces, models_dir, retrain, probe):
             json.dump(cfg, f, indent=2, ensure_ascii=False)
             f.write("\n")
     back = AutoTokenizer.from_pretrained(path)
+    check_reload(path, tok, back, probe)
+    return back
+
+
+def check_reload(path, tok, back, probe):
+    """`back` (the tokenizer saved to `path`, reloaded by AutoTokenizer) is `tok`'s class and pipeline and
+    encodes every probe text and pair as `tok` does."""
     assert type(back) is type(tok), (type(back), type(tok))
     assert pipeline_json(back) == pipeline_json(tok), f"{path}: tokenizer.json does not reload to the same pipeline"
     for a, b in [(t, None) for t in probe[0]] + [tuple(p) for p in probe[1]]:
         assert back(a, b, truncation=True) == tok(a, b, truncation=True), (path, a, b)
-    return back
 
 
 # ---------------------------------------------------------------------------------------------- models
@@ -266,7 +272,11 @@ def config_for(model_type, kwargs, tok):
 
 
 def save_tiny(model_type, kwargs, tok, path, seed):
-    config = config_for(model_type, kwargs, tok)
+    return save_model(config_for(model_type, kwargs, tok), path, seed)
+
+
+def save_model(config, path, seed):
+    """A random model of `config`, seeded, saved to `path` and checked to reload identically."""
     torch.manual_seed(seed)
     model = AutoModelForSequenceClassification.from_config(config, attn_implementation=ATTN)
     # Larger-than-default weights so that the scores are far from uniform and errors show.
@@ -287,11 +297,14 @@ def save_tiny(model_type, kwargs, tok, path, seed):
     return loaded
 
 
-def batched_logits(model, tok, a, b=None, size=8):
+def batched_logits(model, tok, a, b=None, side=None, size=8):
+    """Logits of texts `a` (and second segments `b`) in padded batches of `size`, padded on `side` (default:
+    the tokenizer's own side)."""
     out = []
+    kw = {} if side is None else {"padding_side": side}
     with torch.no_grad():
         for s in range(0, len(a), size):
-            enc = tok(a[s:s + size], b[s:s + size] if b else None, padding=True, truncation=True, return_tensors="pt")
+            enc = tok(a[s:s + size], b[s:s + size] if b else None, padding=True, truncation=True, return_tensors="pt", **kw)
             out += model(**enc).logits.tolist()
     return out
 

@@ -28,22 +28,19 @@ The --hf-out folder is also what tools/make_gguf_fixtures.py summarises into Fix
 per-tensor golden Verdict's own GGUF reader is checked against in CI), and what GGUFTests compares every tensor with
 bit for bit when VERDICT_GGUF_REFERENCE_DIR names the folder holding <model>-hf.
 """
-import argparse, csv, hashlib, json, os, sys
+import argparse, csv, json, os, sys
 
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_gguf_fixtures import sha256  # noqa: E402  (numpy only)
+
 torch.set_num_threads(2)
 csv.field_size_limit(sys.maxsize)
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def unpermute_rows(w, n_head):
