@@ -85,16 +85,22 @@ final class KernelTests: XCTestCase {
         let (_, cache) = Ops.rmsNorm(small, gamma: g, eps: 1e-5)
         var dGamma = Tensor(shape: [10])
         let dx = Ops.rmsNormBackward(dy, input: small, gamma: g, cache: cache, dGamma: &dGamma)
+        checkNormGradients(x: small, gamma: g, dx: dx, dGamma: dGamma, loss: loss)
+    }
+
+    /// `dx` and `dGamma` of a norm over `[3, 10]` inputs against central differences of `loss(x, γ)`.
+    private func checkNormGradients(x: Tensor, gamma: Tensor, dx: Tensor, dGamma: Tensor, loss: (Tensor, Tensor) -> Double,
+                                    file: StaticString = #filePath, line: UInt = #line) {
         let h: Float = 1e-2
         for i in [0, 7, 13, 29] {
-            var xp = small, xm = small
+            var xp = x, xm = x
             xp.scalars[i] += h; xm.scalars[i] -= h
-            XCTAssertEqual(Double(dx.scalars[i]), (loss(xp, g) - loss(xm, g)) / Double(2 * h), accuracy: 2e-3)
+            XCTAssertEqual(Double(dx.scalars[i]), (loss(xp, gamma) - loss(xm, gamma)) / Double(2 * h), accuracy: 2e-3, file: file, line: line)
         }
         for i in [0, 9] {
-            var gp = g, gm = g
+            var gp = gamma, gm = gamma
             gp.scalars[i] += h; gm.scalars[i] -= h
-            XCTAssertEqual(Double(dGamma.scalars[i]), (loss(small, gp) - loss(small, gm)) / Double(2 * h), accuracy: 2e-3)
+            XCTAssertEqual(Double(dGamma.scalars[i]), (loss(x, gp) - loss(x, gm)) / Double(2 * h), accuracy: 2e-3, file: file, line: line)
         }
     }
 
@@ -108,17 +114,8 @@ final class KernelTests: XCTestCase {
         let (_, cache) = Ops.layerNorm(x, gamma: gamma, beta: beta, eps: 1e-5)
         var dGamma = Tensor(shape: [10]), dBeta = Tensor(shape: [10])
         let dx = Ops.layerNormBackward(dy, input: x, gamma: gamma, cache: cache, dGamma: &dGamma, dBeta: &dBeta)
+        checkNormGradients(x: x, gamma: gamma, dx: dx, dGamma: dGamma, loss: loss)
         let h: Float = 1e-2
-        for i in [0, 7, 13, 29] {
-            var xp = x, xm = x
-            xp.scalars[i] += h; xm.scalars[i] -= h
-            XCTAssertEqual(Double(dx.scalars[i]), (loss(xp, gamma) - loss(xm, gamma)) / Double(2 * h), accuracy: 2e-3)
-        }
-        for i in [0, 9] {
-            var gp = gamma, gm = gamma
-            gp.scalars[i] += h; gm.scalars[i] -= h
-            XCTAssertEqual(Double(dGamma.scalars[i]), (loss(x, gp) - loss(x, gm)) / Double(2 * h), accuracy: 2e-3)
-        }
         for act in [Activation.gelu, .geluTanh] {
             let v = random([64]), d = random([64])
             let g = Ops.activationBackward(d, input: v, act)
