@@ -5,7 +5,12 @@ import VerdictTensor
 public enum Pooling {
     /// The first token (`[CLS]`) of each sequence.
     public static func first(_ hidden: Tensor, offsets: [Int]) -> Tensor {
-        rows(hidden, at: (0..<(offsets.count - 1)).map { offsets[$0 + 1] > offsets[$0] ? offsets[$0] : -1 })
+        rows(hidden, at: firstRows(offsets))
+    }
+
+    /// The row of each sequence's first token (−1 for an empty sequence).
+    static func firstRows(_ offsets: [Int]) -> [Int] {
+        (0..<(offsets.count - 1)).map { offsets[$0 + 1] > offsets[$0] ? offsets[$0] : -1 }
     }
 
     /// Row `indices[s]` of the packed hidden states for each sequence `s` (zeros for an index of −1).

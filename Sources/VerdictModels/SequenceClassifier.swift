@@ -55,9 +55,9 @@ public final class SequenceClassifier: @unchecked Sendable {
     public func forward(_ batch: PackedBatch, rng: inout SplitMix64?, keepCache: Bool = false) throws(ModelInputError) -> (Tensor, Cache?) {
         let batch = encoder.classifierGlobalAttention ? batch.withGlobalAttentionOnFirstTokens() : batch
         try encoder.validate(batch, parameters)
-        _ = try head.pooledRows(batch)
+        let rows = try head.pooledRows(batch)
         let (hidden, encoderCache) = encoder.forward(batch, parameters, rng: &rng, keepCache: keepCache)
-        let (logits, headCache) = try head.forward(hidden, batch: batch, parameters, rng: &rng)
+        let (logits, headCache) = head.forward(hidden, rows: rows, batch: batch, parameters, rng: &rng)
         guard keepCache, let encoderCache else { return (logits, nil) }
         return (logits, Cache(encoder: encoderCache, head: headCache))
     }

@@ -45,7 +45,7 @@ public struct ClassificationHead: Sendable {
         let offsets = batch.offsets, ids = batch.inputIds, sequences = 0..<batch.sequenceCount
         switch pooling {
         case .mean: return nil
-        case .first: return sequences.map { offsets[$0 + 1] > offsets[$0] ? offsets[$0] : -1 }
+        case .first: return Pooling.firstRows(offsets)
         case .lastNonPadding(nil):
             guard batch.sequenceCount <= 1 else { throw .noPaddingToken }
             return sequences.map { offsets[$0 + 1] - 1 }
@@ -61,8 +61,8 @@ public struct ClassificationHead: Sendable {
         }
     }
 
-    func forward(_ hidden: Tensor, batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?) throws(ModelInputError) -> (Tensor, Cache) {
-        let rows = try pooledRows(batch)
+    /// `rows`: `pooledRows(batch)`, which the caller checks before running the backbone.
+    func forward(_ hidden: Tensor, rows: [Int]?, batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?) -> (Tensor, Cache) {
         var x = rows.map { Pooling.rows(hidden, at: $0) } ?? Pooling.mean(hidden, offsets: batch.offsets)
         var cache = Cache(rows: rows, inputs: [], norms: [], drops: [])
         for step in steps {
