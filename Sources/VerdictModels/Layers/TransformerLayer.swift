@@ -98,92 +98,111 @@ struct TransformerLayer {
 
     /// Activations the backward pass reads.
     struct Cache {
-        var x: Tensor
-        var attentionInput: Tensor, attentionInputNorm: Ops.LayerNormCache?
+        var attentionBlock: ResidualCache
         var queryNorm: (input: Tensor, cache: Ops.LayerNormCache)?, keyNorm: (input: Tensor, cache: Ops.LayerNormCache)?
         var attention: PackedAttention.Cache?
         var positional: DisentangledAttention.Cache?
         var windowed: SlidingWindowAttention.Cache?
         var context: Tensor
-        var attentionDrop: [Float]?
-        var residual1: Tensor, norm1: Ops.LayerNormCache?
-        /// The MLP block's input (after cross-attention, when there is one).
-        var x1: Tensor
-        var cross: CrossCache?
-        var mlpInput: Tensor, mlpInputNorm: Ops.LayerNormCache?
+        var cross: (block: ResidualCache, attention: PackedAttention.Cache, context: Tensor)?
+        var mlpBlock: ResidualCache
         var preActivation: Tensor, activated: Tensor, hiddenDrop: [Float]?
-        var outputDrop: [Float]?
-        var residual2: Tensor, norm2: Ops.LayerNormCache?
     }
 
-    /// Activations of the cross-attention block.
-    struct CrossCache {
+    /// One sublayer inside its residual connection: the input `x`, what the sublayer saw (`x`, or
+    /// its norm with pre-norm), the dropout mask on its output, the residual sum and its norm
+    /// (post-norm).
+    struct ResidualCache {
         var x: Tensor, input: Tensor, inputNorm: Ops.LayerNormCache?
-        var attention: PackedAttention.Cache
-        var context: Tensor, drop: [Float]?
-        var residual: Tensor, norm: Ops.LayerNormCache?
+        var drop: [Float]?
+        var sum: Tensor, sumNorm: Ops.LayerNormCache?
+    }
+
+    /// `y = x + Dropout(body(Norm(x)))` (pre-norm) or `y = Norm(x + Dropout(body(x)))` (post-norm);
+    /// `norm` `nil`: no norm on this side (ModernBERT's first layer).
+    private func residual(_ x: Tensor, norm name: String?, dropout: Float, _ p: ParameterStore, rng: inout SplitMix64?,
+                          _ body: (Tensor, inout SplitMix64?) -> Tensor) -> (Tensor, ResidualCache) {
+        let pre = placement == .preNorm
+        var input = x, inputNorm: Ops.LayerNormCache? = nil
+        if pre, let name { (input, inputNorm) = p.norm(x, name, norm, eps: eps) }
+        var out = body(input, &rng)
+        let drop = Dropout.mask(count: out.count, p: dropout, rng: &rng)
+        Dropout.apply(&out, drop)
+        let sum = Ops.add(out, x)
+        var y = sum, sumNorm: Ops.LayerNormCache? = nil
+        if !pre, let name { (y, sumNorm) = p.norm(sum, name, norm, eps: eps) }
+        return (y, ResidualCache(x: x, input: input, inputNorm: inputNorm, drop: drop, sum: sum, sumNorm: sumNorm))
+    }
+
+    /// Backward of `residual`: `bodyBackward` maps the gradient of the sublayer's output to that of its input.
+    private func residualBackward(_ dy: Tensor, cache c: ResidualCache, norm name: String?, _ p: ParameterStore, grads: inout ParameterStore,
+                                  _ bodyBackward: (Tensor, inout ParameterStore) -> Tensor) -> Tensor {
+        var dSum = dy
+        if let cache = c.sumNorm, let name { dSum = p.normBackward(dy, input: c.sum, cache: cache, name, norm, grads: &grads) }
+        var dx = dSum
+        Dropout.apply(&dSum, c.drop)
+        var dInput = bodyBackward(dSum, &grads)
+        if let cache = c.inputNorm, let name { dInput = p.normBackward(dInput, input: c.x, cache: cache, name, norm, grads: &grads) }
+        Ops.addInPlace(&dx, dInput)
+        return dx
     }
 
     /// `relative`: the relative-position embeddings of disentangled attention (`RelativeEmbeddings`);
     /// `memory`: the encoder's output, for cross-attention.
     func forward(_ x: Tensor, batch: PackedBatch, positions: [Int32], relative: Tensor? = nil, memory: Tensor? = nil, _ p: ParameterStore,
                  rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, Cache?) {
-        let pre = placement == .preNorm
-        var attentionInput = x, attentionInputNorm: Ops.LayerNormCache? = nil
-        if pre, let name = names.attentionNorm { (attentionInput, attentionInputNorm) = p.norm(x, name, norm, eps: eps) }
-        let context: Tensor
+        var context = x
         var attentionCache: PackedAttention.Cache? = nil, positionalCache: DisentangledAttention.Cache? = nil
         var windowedCache: SlidingWindowAttention.Cache? = nil
         var queryNormCache: (Tensor, Ops.LayerNormCache)? = nil, keyNormCache: (Tensor, Ops.LayerNormCache)? = nil
-        if let slidingWindow {
-            (context, windowedCache) = slidingWindow.forward(attentionInput, offsets: batch.offsets, isGlobal: batch.globalAttentionFlags, p,
-                                                             dropout: attentionDropout, rng: &rng, keepCache: keepCache)
-        } else {
-            var (q, k, v) = project(attentionInput, p)
-            if let name = names.queryNorm { (q, queryNormCache) = headNorm(q, name, p) }
-            if let name = names.keyNorm { (k, keyNormCache) = headNorm(k, name, p) }
-            if let rotary {
-                rotary.rotate(&q, positions: positions)
-                rotary.rotate(&k, positions: positions)
+        let (x1, attentionBlock) = residual(x, norm: names.attentionNorm, dropout: attentionOutputDropout, p, rng: &rng) { input, rng in
+            if let slidingWindow {
+                (context, windowedCache) = slidingWindow.forward(input, offsets: batch.offsets, isGlobal: batch.globalAttentionFlags, p,
+                                                                 dropout: attentionDropout, rng: &rng, keepCache: keepCache)
+            } else {
+                var (q, k, v) = project(input, p)
+                if let name = names.queryNorm { (q, queryNormCache) = headNorm(q, name, p) }
+                if let name = names.keyNorm { (k, keyNormCache) = headNorm(k, name, p) }
+                if let rotary {
+                    rotary.rotate(&q, positions: positions)
+                    rotary.rotate(&k, positions: positions)
+                }
+                var positional: DisentangledAttention.Projected? = nil
+                if let terms = attention.disentangled, let relative {
+                    let longest = batch.lengths.max() ?? 0
+                    (positional, positionalCache) = terms.project(relative, rows: terms.rowsUsed(length: longest), p, rng: &rng)
+                }
+                (context, attentionCache) = PackedAttention.forward(q: q, k: k, v: v, positional: positional, offsets: batch.offsets,
+                                                                    options: attention, p, dropout: attentionDropout, rng: &rng, keepCache: keepCache)
             }
-            var positional: DisentangledAttention.Projected? = nil
-            if let terms = attention.disentangled, let relative {
-                let longest = batch.lengths.max() ?? 0
-                (positional, positionalCache) = terms.project(relative, rows: terms.rowsUsed(length: longest), p, rng: &rng)
-            }
-            (context, attentionCache) = PackedAttention.forward(q: q, k: k, v: v, positional: positional, offsets: batch.offsets,
-                                                                options: attention, p, dropout: attentionDropout, rng: &rng, keepCache: keepCache)
-        }
-        var attended = p.linear(context, names.attentionOutput)
-        let attentionDrop = Dropout.mask(count: attended.count, p: attentionOutputDropout, rng: &rng)
-        Dropout.apply(&attended, attentionDrop)
-        let residual1 = Ops.add(attended, x)
-        var x1 = residual1, norm1: Ops.LayerNormCache? = nil
-        if !pre, let name = names.attentionNorm { (x1, norm1) = p.norm(residual1, name, norm, eps: eps) }
-
-        var crossCache: CrossCache? = nil
-        if let cross = names.crossAttention, let memory {
-            (x1, crossCache) = crossAttend(x1, memory: memory, cross, batch: batch, p, rng: &rng, keepCache: keepCache)
+            return p.linear(context, names.attentionOutput)
         }
 
-        var mlpInput = x1, mlpInputNorm: Ops.LayerNormCache? = nil
-        if pre { (mlpInput, mlpInputNorm) = p.norm(x1, names.outputNorm, norm, eps: eps) }
-        let preActivation = mlpInputProjection(mlpInput, p)
-        var activated = activate(preActivation)
-        let hiddenDrop = Dropout.mask(count: activated.count, p: mlpHiddenDropout, rng: &rng)
-        Dropout.apply(&activated, hiddenDrop)
-        var out = p.linear(activated, names.output)
-        let outputDrop = Dropout.mask(count: out.count, p: mlpOutputDropout, rng: &rng)
-        Dropout.apply(&out, outputDrop)
-        let residual2 = Ops.add(out, x1)
-        var y = residual2, norm2: Ops.LayerNormCache? = nil
-        if !pre { (y, norm2) = p.norm(residual2, names.outputNorm, norm, eps: eps) }
+        var x2 = x1, cross: (block: ResidualCache, attention: PackedAttention.Cache, context: Tensor)? = nil
+        if let names = names.crossAttention, let memory {
+            var crossAttention: PackedAttention.Cache? = nil, crossContext = x1
+            let (y, block) = residual(x1, norm: names.norm, dropout: attentionOutputDropout, p, rng: &rng) { input, rng in
+                (crossContext, crossAttention) = PackedAttention.forward(q: p.linear(input, names.query), k: p.linear(memory, names.key),
+                                                                         v: p.linear(memory, names.value), offsets: batch.offsets, options: crossOptions, p,
+                                                                         dropout: attentionDropout, rng: &rng, keepCache: keepCache)
+                return p.linear(crossContext, names.output)
+            }
+            x2 = y
+            if let crossAttention { cross = (block, crossAttention, crossContext) }
+        }
+
+        var preActivation = x2, activated = x2, hiddenDrop: [Float]? = nil
+        let (y, mlpBlock) = residual(x2, norm: names.outputNorm, dropout: mlpOutputDropout, p, rng: &rng) { input, rng in
+            preActivation = mlpInputProjection(input, p)
+            activated = activate(preActivation)
+            hiddenDrop = Dropout.mask(count: activated.count, p: mlpHiddenDropout, rng: &rng)
+            Dropout.apply(&activated, hiddenDrop)
+            return p.linear(activated, names.output)
+        }
         guard keepCache, attentionCache != nil || windowedCache != nil else { return (y, nil) }
-        return (y, Cache(x: x, attentionInput: attentionInput, attentionInputNorm: attentionInputNorm, queryNorm: queryNormCache, keyNorm: keyNormCache,
-                         attention: attentionCache, positional: positionalCache, windowed: windowedCache, context: context, attentionDrop: attentionDrop,
-                         residual1: residual1, norm1: norm1, x1: x1, cross: crossCache,
-                         mlpInput: mlpInput, mlpInputNorm: mlpInputNorm, preActivation: preActivation, activated: activated,
-                         hiddenDrop: hiddenDrop, outputDrop: outputDrop, residual2: residual2, norm2: norm2))
+        return (y, Cache(attentionBlock: attentionBlock, queryNorm: queryNormCache, keyNorm: keyNormCache, attention: attentionCache,
+                         positional: positionalCache, windowed: windowedCache, context: context, cross: cross, mlpBlock: mlpBlock,
+                         preActivation: preActivation, activated: activated, hiddenDrop: hiddenDrop))
     }
 
     /// Returns the gradient of the layer's input; disentangled attention adds the gradient of the
@@ -191,34 +210,29 @@ struct TransformerLayer {
     /// to `dMemory`.
     func backward(_ dy: Tensor, cache c: Cache, batch: PackedBatch, positions: [Int32], memory: Tensor? = nil, _ p: ParameterStore,
                   grads: inout ParameterStore, dRelative: inout Tensor?, dMemory: inout Tensor?) -> Tensor {
-        var dResidual2 = dy
-        if let norm2 = c.norm2 { dResidual2 = p.normBackward(dy, input: c.residual2, cache: norm2, names.outputNorm, norm, grads: &grads) }
-        var dx1 = dResidual2
-        Dropout.apply(&dResidual2, c.outputDrop)
-        var dActivated = p.linearBackward(dResidual2, input: c.activated, names.output, grads: &grads)!
-        Dropout.apply(&dActivated, c.hiddenDrop)
-        let dPre = activationBackward(dActivated, input: c.preActivation)
-        var dMLPInput = mlpInputProjectionBackward(dPre, input: c.mlpInput, p, grads: &grads)
-        if let cache = c.mlpInputNorm {
-            dMLPInput = p.normBackward(dMLPInput, input: c.x1, cache: cache, names.outputNorm, norm, grads: &grads)
-        }
-        Ops.addInPlace(&dx1, dMLPInput)
-
-        if let cross = names.crossAttention, let crossCache = c.cross, let memory {
-            dx1 = crossAttendBackward(dx1, cache: crossCache, memory: memory, cross, batch: batch, p, grads: &grads, dMemory: &dMemory)
+        var dx = residualBackward(dy, cache: c.mlpBlock, norm: names.outputNorm, p, grads: &grads) { dOut, grads in
+            var dActivated = p.linearBackward(dOut, input: c.activated, names.output, grads: &grads)!
+            Dropout.apply(&dActivated, c.hiddenDrop)
+            return mlpInputProjectionBackward(activationBackward(dActivated, input: c.preActivation), input: c.mlpBlock.input, p, grads: &grads)
         }
 
-        var dResidual1 = dx1
-        if let norm1 = c.norm1, let name = names.attentionNorm {
-            dResidual1 = p.normBackward(dx1, input: c.residual1, cache: norm1, name, norm, grads: &grads)
+        if let names = names.crossAttention, let cross = c.cross, let memory {
+            dx = residualBackward(dx, cache: cross.block, norm: names.norm, p, grads: &grads) { dOut, grads in
+                let dContext = p.linearBackward(dOut, input: cross.context, names.output, grads: &grads)!
+                let (dq, dk, dv, _) = PackedAttention.backward(dContext, cache: cross.attention, offsets: batch.offsets, options: crossOptions, grads: &grads)
+                var dMemoryHere = p.linearBackward(dk, input: memory, names.key, grads: &grads)!
+                Ops.addInPlace(&dMemoryHere, p.linearBackward(dv, input: memory, names.value, grads: &grads)!)
+                dMemory = dMemory.map { Ops.add($0, dMemoryHere) } ?? dMemoryHere
+                return p.linearBackward(dq, input: cross.block.input, names.query, grads: &grads)!
+            }
         }
-        var dx = dResidual1
-        Dropout.apply(&dResidual1, c.attentionDrop)
-        let dContext = p.linearBackward(dResidual1, input: c.context, names.attentionOutput, grads: &grads)!
-        var dAttentionInput: Tensor
-        if let slidingWindow, let windowed = c.windowed {
-            dAttentionInput = slidingWindow.backward(dContext, cache: windowed, isGlobal: batch.globalAttentionFlags, p, grads: &grads)
-        } else if let attentionCache = c.attention {
+
+        return residualBackward(dx, cache: c.attentionBlock, norm: names.attentionNorm, p, grads: &grads) { dOut, grads in
+            let dContext = p.linearBackward(dOut, input: c.context, names.attentionOutput, grads: &grads)!
+            if let slidingWindow, let windowed = c.windowed {
+                return slidingWindow.backward(dContext, cache: windowed, isGlobal: batch.globalAttentionFlags, p, grads: &grads)
+            }
+            guard let attentionCache = c.attention else { preconditionFailure("TransformerLayer.backward: the cache holds no attention activations") }
             var (dq, dk, dv, dPositional) = PackedAttention.backward(dContext, cache: attentionCache, offsets: batch.offsets, options: attention,
                                                                      grads: &grads)
             if let terms = attention.disentangled, let dPositional, let positionalCache = c.positional {
@@ -231,56 +245,13 @@ struct TransformerLayer {
             }
             if let name = names.queryNorm, let (input, cache) = c.queryNorm { dq = headNormBackward(dq, input: input, cache: cache, name, p, grads: &grads) }
             if let name = names.keyNorm, let (input, cache) = c.keyNorm { dk = headNormBackward(dk, input: input, cache: cache, name, p, grads: &grads) }
-            dAttentionInput = projectBackward(dq, dk, dv, input: c.attentionInput, p, grads: &grads)
-        } else {
-            preconditionFailure("TransformerLayer.backward: the cache holds no attention activations")
+            return projectBackward(dq, dk, dv, input: c.attentionBlock.input, p, grads: &grads)
         }
-        if let cache = c.attentionInputNorm, let name = names.attentionNorm {
-            dAttentionInput = p.normBackward(dAttentionInput, input: c.x, cache: cache, name, norm, grads: &grads)
-        }
-        Ops.addInPlace(&dx, dAttentionInput)
-        return dx
     }
 
     // MARK: Cross-attention
 
     private var crossOptions: AttentionOptions { AttentionOptions(heads: attention.heads, headDim: attention.headDim) }
-
-    private func crossAttend(_ x: Tensor, memory: Tensor, _ names: CrossAttentionNames, batch: PackedBatch, _ p: ParameterStore,
-                             rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, CrossCache?) {
-        let pre = placement == .preNorm
-        var input = x, inputNorm: Ops.LayerNormCache? = nil
-        if pre { (input, inputNorm) = p.norm(x, names.norm, norm, eps: eps) }
-        let (context, attentionCache) = PackedAttention.forward(q: p.linear(input, names.query), k: p.linear(memory, names.key),
-                                                                v: p.linear(memory, names.value), offsets: batch.offsets, options: crossOptions, p,
-                                                                dropout: attentionDropout, rng: &rng, keepCache: keepCache)
-        var attended = p.linear(context, names.output)
-        let drop = Dropout.mask(count: attended.count, p: attentionOutputDropout, rng: &rng)
-        Dropout.apply(&attended, drop)
-        let residual = Ops.add(attended, x)
-        var y = residual, outputNorm: Ops.LayerNormCache? = nil
-        if !pre { (y, outputNorm) = p.norm(residual, names.norm, norm, eps: eps) }
-        guard keepCache, let attentionCache else { return (y, nil) }
-        return (y, CrossCache(x: x, input: input, inputNorm: inputNorm, attention: attentionCache, context: context, drop: drop,
-                              residual: residual, norm: outputNorm))
-    }
-
-    private func crossAttendBackward(_ dy: Tensor, cache c: CrossCache, memory: Tensor, _ names: CrossAttentionNames, batch: PackedBatch,
-                                     _ p: ParameterStore, grads: inout ParameterStore, dMemory: inout Tensor?) -> Tensor {
-        var dResidual = dy
-        if let cache = c.norm { dResidual = p.normBackward(dy, input: c.residual, cache: cache, names.norm, norm, grads: &grads) }
-        var dx = dResidual
-        Dropout.apply(&dResidual, c.drop)
-        let dContext = p.linearBackward(dResidual, input: c.context, names.output, grads: &grads)!
-        let (dq, dk, dv, _) = PackedAttention.backward(dContext, cache: c.attention, offsets: batch.offsets, options: crossOptions, grads: &grads)
-        var dMemoryHere = p.linearBackward(dk, input: memory, names.key, grads: &grads)!
-        Ops.addInPlace(&dMemoryHere, p.linearBackward(dv, input: memory, names.value, grads: &grads)!)
-        dMemory = dMemory.map { Ops.add($0, dMemoryHere) } ?? dMemoryHere
-        var dInput = p.linearBackward(dq, input: c.input, names.query, grads: &grads)!
-        if let cache = c.inputNorm { dInput = p.normBackward(dInput, input: c.x, cache: cache, names.norm, norm, grads: &grads) }
-        Ops.addInPlace(&dx, dInput)
-        return dx
-    }
 
     // MARK: Projections
 
