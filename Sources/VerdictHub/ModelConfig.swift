@@ -112,7 +112,7 @@ public struct ModelConfig: Sendable {
         }
         func activation(_ key: String) throws -> Activation {
             let name = try c.string(key, default: "gelu")
-            guard let a = Activation(configName: name) else { throw c[key]!.fail("one of gelu, gelu_new, gelu_pytorch_tanh, relu") }
+            guard let a = Activation(configName: name) else { throw c[key]!.fail("one of gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, tanh, silu, swish") }
             return a
         }
         switch modelType {
