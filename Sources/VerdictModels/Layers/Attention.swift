@@ -260,7 +260,7 @@ enum PackedAttention {
             }
         }
         var dPositional: DisentangledAttention.Projected? = nil
-        if let terms, let positional {
+        if terms != nil, let positional {
             func gather(_ perTaskGradients: [Float], _ present: Tensor?) -> Tensor? {
                 present == nil ? nil : DisentangledAttention.gatherHeads(perTaskGradients, tasks: sequences * heads, heads: heads,
                                                                          rows: positional.rows, headDim: d)
