@@ -8,6 +8,7 @@ struct BenchClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench-classify", abstract: "Time classification of a file (a benchmark, not a test).")
 
     @Option(help: "Model folder (default: the bundled sentiment model).") var model: String?
+    @Option(help: "Number format of the Linear layers: float32, or int8 (dynamic quantisation).") var dtype: InferencePrecision = .float32
     @Option(help: "CSV/TSV file with a header.") var input: String
     @Option(help: "Text column.") var column: String = "sentence"
     @Option(help: "Use the first N texts.") var limit: Int?
@@ -21,7 +22,7 @@ struct BenchClassifyCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let classifier = try pipeline(.textClassification, model: model)
+            let classifier = try pipeline(.textClassification, model: model, precision: dtype)
             var texts = try DelimitedTable(url: URL(fileURLWithPath: input)).column(column)
             if let limit { texts = Array(texts.prefix(limit)) }
             _ = try classifier(Array(texts.prefix(8)))

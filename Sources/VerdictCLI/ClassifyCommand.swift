@@ -9,6 +9,7 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify", abstract: "Classify texts (default model: Verdict's bundled sentiment classifier).")
 
     @Option(help: "Model folder or cached Hub id (default: the bundled sentiment model).") var model: String?
+    @Option(help: "Number format of the Linear layers: float32, or int8 (dynamic quantisation).") var dtype: InferencePrecision = .float32
     @Option(help: "Labels per text: a number, or 'all'.") var topK: String = "1"
     @Option(help: "auto, softmax, sigmoid or none.") var function: String = "auto"
     @Option(help: "Texts per forward pass.") var batchSize: Int = 32
@@ -26,7 +27,7 @@ struct ClassifyCommand: ParsableCommand {
                 throw ValidationError("--top-k must be a positive number or 'all'")
             }
             let function: ScoreFunction = self.function == "auto" ? .automatic : try ScoreFunction(rawValue: self.function).orThrow(ValidationError("unknown --function \(self.function)"))
-            let classifier = try pipeline(.textClassification, model: model)
+            let classifier = try pipeline(.textClassification, model: model, precision: dtype)
             let texts = try input.read()
             let results = try classifier(texts, topK: topK, functionToApply: function, batchSize: batchSize)
             for (text, scores) in zip(texts, results) {

@@ -35,3 +35,5 @@ struct TextInput: ParsableArguments {
 func printJSONLine(_ members: [(String, JSONValue)]) {
     print(JSONValue.object(members).serialized())
 }
+
+extension InferencePrecision: ExpressibleByArgument {}

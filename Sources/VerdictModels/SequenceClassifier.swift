@@ -79,15 +79,16 @@ public final class SequenceClassifier: @unchecked Sendable {
     /// the matrix multiply and its dense copy released as it is packed (half the weight memory, and
     /// never both copies at once; the head's few weights are packed on first use). Reading or
     /// changing a weight afterwards still works (it is unpacked exactly), so the model can still be
-    /// saved or trained.
-    public func prepareForInference() {
+    /// saved or trained. With `.int8` every `Linear` layer (the head's too) is quantised instead
+    /// (dynamic quantisation, `InferencePrecision`); reading a weight then gives its dequantised value.
+    public func prepareForInference(precision: InferencePrecision = .float32) {
         var probe = parameters
         probe.linearNames = LinearNameRecorder()
         var rng: SplitMix64? = nil
         _ = encoder.forward(PackedBatch(sequences: [[0]]), probe, rng: &rng, keepCache: false)
         let names = probe.linearNames?.names ?? []
         probe = ParameterStore()   // its references would keep the dense copies alive
-        parameters.packReleasingDenseCopies(names)
+        parameters.packReleasingDenseCopies(names, precision: precision)
     }
 
     /// The most sequences one batch may hold: 1 for a decoder without `pad_token_id` (as in

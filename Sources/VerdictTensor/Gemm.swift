@@ -19,14 +19,14 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: 
 }
 
 /// How a `[m, k] · [k, n]` multiply is shared by the threads: not at all when small, by row
-/// blocks (multiples of the 6-row micro-tile) when there are enough rows, else by column blocks
-/// (multiples of the 16-column panel). `body` gets each part's rows and columns.
+/// blocks (multiples of the micro-tile's rows: 6 for fp32, 4 for int8) when there are enough rows,
+/// else by column blocks (multiples of the 16-column panel). `body` gets each part's rows and columns.
 @inline(__always)
-func forEachGemmPart(m: Int, n: Int, k: Int, parallel: Bool, _ body: (Range<Int>, Range<Int>) -> Void) {
+func forEachGemmPart(m: Int, n: Int, k: Int, parallel: Bool, rowGranularity: Int = 6, _ body: (Range<Int>, Range<Int>) -> Void) {
     if !parallel || Parallel.threadCount == 1 || m * n * k < 64 * 64 * 64 {
         body(0..<m, 0..<n)
-    } else if m >= 6 * Parallel.threadCount * 4 {
-        Parallel.chunks(m, granularity: 6) { body($0, 0..<n) }
+    } else if m >= rowGranularity * Parallel.threadCount * 4 {
+        Parallel.chunks(m, granularity: rowGranularity) { body($0, 0..<n) }
     } else {
         Parallel.chunks(n, granularity: 16) { body(0..<m, $0) }
     }

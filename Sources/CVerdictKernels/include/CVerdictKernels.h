@@ -65,6 +65,35 @@ void vk_bf16_to_f32(const uint16_t *src, float *dst, long n);
 void vk_f32_to_f16(const float *src, uint16_t *dst, long n);
 void vk_f32_to_bf16(const float *src, uint16_t *dst, long n);
 
+// ---- int8 (dynamic quantisation; see qgemm.c for the scheme) --------------------------------
+
+/// The largest magnitude of a quantised weight: weights are 7-bit ([-63, 63]) so that the AVX2
+/// u8 x s8 product never saturates and every path sums exactly the same integers.
+#define VK_QWEIGHT_MAX 63
+
+/// K rounded up to a multiple of 4 (the row stride of quantised activations, at least).
+long vk_qdepth(long K);
+/// Bytes of a packed int8 weight of N output channels and K input features.
+long vk_qpacked_b_bytes(long N, long K);
+/// Quantises a row-major [N, K] weight per output channel: q = round(w / scale) in
+/// [-VK_QWEIGHT_MAX, VK_QWEIGHT_MAX], scale = max |w| / VK_QWEIGHT_MAX (1 for an all-zero row).
+void vk_quantize_weights(const float *W, long N, long K, int8_t *q, float *scale);
+/// Packs a quantised [N, K] weight (vk_qpacked_b_bytes bytes, 32-byte aligned) and writes the sum
+/// of each channel's quantised weights into colsum (N rounded up to 16 entries). Returns 0, packing
+/// nothing useful, when a value lies outside [-VK_QWEIGHT_MAX, VK_QWEIGHT_MAX].
+int vk_qpack_b(long N, long K, const int8_t *q, int8_t *packed, int32_t *colsum);
+/// The inverse of vk_qpack_b: the quantised [N, K] weight.
+void vk_qunpack_b(long N, long K, const int8_t *packed, int8_t *q);
+/// Quantises each row of x ([rows, K], stride ldx) to unsigned 8 bits with its own scale and zero
+/// point (x ~ scale * (q - zero)); rows of q have stride ldq >= vk_qdepth(K), padded with the zero point.
+void vk_quantize_rows(const float *x, long rows, long K, long ldx, uint8_t *q, long ldq, float *scale, int32_t *zero);
+/// C[M, N] = dequantised (qa . packedᵀ) + bias for the packed columns n0 ..< n0 + N (n0 a multiple
+/// of 16): C[i, j] = scale_a[i] * scale_w[n0 + j] * Σ_k (qa[i, k] - zero_a[i]) * w[n0 + j, k] + bias[n0 + j].
+/// bias may be NULL. Overwrites C.
+void vk_qgemm(long M, long N, long K, const uint8_t *qa, long ldq, const float *scale_a, const int32_t *zero_a,
+              const int8_t *packed, const int32_t *colsum, const float *scale_w, const float *bias,
+              long packed_n, long n0, float *C, long ldc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,8 +8,10 @@ enum NormKind: Sendable { case layerNorm, rmsNorm }
 extension ParameterStore {
     func linear(_ x: Tensor, _ prefix: String) -> Tensor {
         linearNames?.record(prefix + ".weight")
-        if let packed = packedWeight(prefix + ".weight") {
-            return Ops.linear(x, packedWeight: packed, bias: tensors[prefix + ".bias"])
+        switch packedWeight(prefix + ".weight") {
+        case .float32(let packed)?: return Ops.linear(x, packedWeight: packed, bias: tensors[prefix + ".bias"])
+        case .int8(let quantized)?: return Ops.linear(x, quantizedWeight: quantized, bias: tensors[prefix + ".bias"])
+        case nil: break
         }
         return Ops.linear(x, weight: self[prefix + ".weight"], bias: tensors[prefix + ".bias"])
     }

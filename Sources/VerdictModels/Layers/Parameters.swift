@@ -18,14 +18,19 @@ public struct ParameterStore: Sendable {
     public init() {}
 
     /// Packs each `Linear` weight the first time a forward pass uses it and reuses the packed copy
-    /// afterwards (about half the weight memory again, for much faster small batches). For models
-    /// that serve predictions; training leaves it off, since its weights change every step.
-    public mutating func prepareForInference() {
-        if packedWeights == nil { packedWeights = PackedWeightCache() }
+    /// afterwards (about half the weight memory again, for much faster small batches); with
+    /// `.int8`, the packed copy is quantised (`QuantizedMatrix`) and `Linear` layers compute in
+    /// int8. For models that serve predictions; training leaves it off, since its weights change
+    /// every step.
+    public mutating func prepareForInference(precision: InferencePrecision = .float32) {
+        if packedWeights?.precision != precision { invalidatePackedWeights(); packedWeights = PackedWeightCache(precision: precision) }
     }
 
+    /// The precision `Linear` layers compute in: `.float32` unless `prepareForInference(precision:)` chose another.
+    public var precision: InferencePrecision { packedWeights?.precision ?? .float32 }
+
     /// The packed form of the 2-D tensor `name`, when `prepareForInference()` was called.
-    func packedWeight(_ name: String) -> PackedMatrix? {
+    func packedWeight(_ name: String) -> PackedWeight? {
         guard let packedWeights else { return nil }
         if let hit = packedWeights.existing(name) { return hit }
         guard let weight = tensors[name] else { return nil }
@@ -36,8 +41,8 @@ public struct ParameterStore: Sendable {
     /// weight at a time, so memory never holds both copies of the model: half the weight memory
     /// of a model that only predicts. Reading such a weight unpacks it exactly; changing any
     /// tensor brings every dense copy back first.
-    public mutating func packReleasingDenseCopies(_ names: [String]) {
-        prepareForInference()
+    public mutating func packReleasingDenseCopies(_ names: [String], precision: InferencePrecision = .float32) {
+        prepareForInference(precision: precision)
         guard let packedWeights else { return }
         for name in names {
             guard let weight = tensors[name], weight.rank == 2 else { continue }
@@ -57,7 +62,7 @@ public struct ParameterStore: Sendable {
         guard let cache = packedWeights else { return }
         for name in released.keys { tensors[name] = cache.existing(name)?.unpackedLinearWeight() }
         released = [:]
-        packedWeights = PackedWeightCache()
+        packedWeights = PackedWeightCache(precision: cache.precision)
     }
 
     /// The tensor called `name`; a missing name is a programming error in a model file.
@@ -124,7 +129,6 @@ public struct ParameterStore: Sendable {
     }
 }
 
-/// Packed `Linear` weights by name, shared by copies of a `ParameterStore` that have not changed.
 /// The `Linear` weights one forward pass reads.
 final class LinearNameRecorder: @unchecked Sendable {
     private let lock = NSLock()
@@ -133,16 +137,34 @@ final class LinearNameRecorder: @unchecked Sendable {
     var names: [String] { lock.withLock { seen } }
 }
 
-final class PackedWeightCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String: PackedMatrix] = [:]
+/// A `Linear` weight in the form the matrix multiply reads.
+enum PackedWeight: Sendable {
+    case float32(PackedMatrix)
+    case int8(QuantizedMatrix)
 
-    func existing(_ name: String) -> PackedMatrix? { lock.withLock { entries[name] } }
+    /// The dense weight: exactly the original for `.float32`, the dequantised one for `.int8`.
+    func unpackedLinearWeight() -> Tensor {
+        switch self {
+        case .float32(let m): return m.unpackedLinearWeight()
+        case .int8(let m): return m.dequantizedLinearWeight()
+        }
+    }
+}
+
+/// Packed `Linear` weights by name, shared by copies of a `ParameterStore` that have not changed.
+final class PackedWeightCache: @unchecked Sendable {
+    let precision: InferencePrecision
+    private let lock = NSLock()
+    private var entries: [String: PackedWeight] = [:]
+
+    init(precision: InferencePrecision) { self.precision = precision }
+
+    func existing(_ name: String) -> PackedWeight? { lock.withLock { entries[name] } }
     var names: [String] { lock.withLock { Array(entries.keys) } }
 
-    func packed(_ name: String, _ weight: Tensor) -> PackedMatrix {
+    func packed(_ name: String, _ weight: Tensor) -> PackedWeight {
         if let hit = lock.withLock({ entries[name] }) { return hit }
-        let packed = PackedMatrix(linearWeight: weight)
+        let packed: PackedWeight = precision == .int8 ? .int8(QuantizedMatrix(linearWeight: weight)) : .float32(PackedMatrix(linearWeight: weight))
         return lock.withLock {
             if let raced = entries[name] { return raced }
             entries[name] = packed
