@@ -79,3 +79,28 @@ public enum ReferenceOps {
         return y
     }
 }
+
+extension ReferenceOps {
+    /// The int8 scheme of `Ops.linear(_:quantizedWeight:bias:)`, step by step: each row of `x`
+    /// quantised to `UInt8` over `[min(0, x), max(0, x)]` in 255 steps, integer dot products with
+    /// the quantised weight `q` (`[out, in]`), then `(Σ - zero · Σq) · (rowScale · scale) + bias` in
+    /// one fused multiply-add. The fast kernels must match this bit for bit.
+    public static func quantizedLinear(_ x: Tensor, quantized q: [Int8], scales: [Float], bias: Tensor?) -> Tensor {
+        let out = scales.count, k = q.count / max(1, out), rows = x.count / max(1, k)
+        var y = Tensor(shape: Array(x.shape.dropLast()) + [out])
+        for r in 0..<rows {
+            let row = Array(x.scalars[(r * k)..<((r + 1) * k)])
+            let lo = min(0, row.min() ?? 0), hi = max(0, row.max() ?? 0)
+            var scale = (hi - lo) / 255, zero: Int32 = 0
+            if scale > 0 && scale.isFinite { zero = Int32(min(255, max(0, (-lo / scale).rounded(.toNearestOrEven)))) } else { scale = 1 }
+            let inverse = 1 / scale
+            let qx = row.map { Int32(min(255, max(0, ($0 * inverse).rounded(.toNearestOrEven) + Float(zero)))) }
+            for n in 0..<out {
+                var dot: Int32 = 0, sum: Int32 = 0
+                for p in 0..<k { dot += qx[p] * Int32(q[n * k + p]); sum += Int32(q[n * k + p]) }
+                y.scalars[r * out + n] = (bias?.scalars[n] ?? 0).addingProduct(Float(dot - zero * sum), scale * scales[n])
+            }
+        }
+        return y
+    }
+}
