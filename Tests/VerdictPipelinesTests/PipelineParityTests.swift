@@ -37,6 +37,39 @@ final class PipelineParityTests: XCTestCase {
         XCTAssertGreaterThan(checked, 500)
     }
 
+    /// The bundled default model on 100 SST-2 dev sentences against `transformers` in fp32
+    /// (tools/make_int8_fixtures.py): Verdict's fp32 path within 1e-5; its int8 path (dynamic
+    /// quantisation) within the error measured on all of SST-2 dev (max 0.079, median 5e-4; see
+    /// docs/Performance.md), the same top label on nearly every text, the same accuracy ± 2 texts.
+    func testInt8ScoresStayCloseToTransformersFloat32() throws {
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.folder.appendingPathComponent("default-sentiment-sst2.golden.json"))) as! [String: Any]
+        let texts = golden["texts"] as! [String], labels = golden["labels"] as! [Int]
+        let expected = (golden["scores"] as! [[[Any]]]).map { pairs in Dictionary(uniqueKeysWithValues: pairs.map { ($0[0] as! String, ($0[1] as! NSNumber).floatValue) }) }
+        let model = Self.folder.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Models/default-sentiment").path
+        var results: [InferencePrecision: (maxDifference: Float, meanDifference: Float, sameTop: Int, correct: Int)] = [:]
+        for precision in InferencePrecision.allCases {
+            let pipe = try TextClassificationPipeline(model: model, precision: precision)
+            let got = try pipe(texts, topK: .all, batchSize: 16)
+            var maxDifference: Float = 0, total: Float = 0, sameTop = 0, correct = 0
+            for (i, scores) in got.enumerated() {
+                for s in scores { let d = abs(s.score - expected[i][s.label]!); maxDifference = max(maxDifference, d); total += d }
+                if scores[0].label == expected[i].max(by: { $0.value < $1.value })!.key { sameTop += 1 }
+                if pipe.model.config.labels.firstIndex(of: scores[0].label) == labels[i] { correct += 1 }
+            }
+            results[precision] = (maxDifference, total / Float(2 * texts.count), sameTop, correct)
+        }
+        let referenceCorrect = zip(expected, labels).filter { scores, label in scores.max(by: { $0.value < $1.value })!.key == (label == 1 ? "POSITIVE" : "NEGATIVE") }.count
+        let fp32 = try XCTUnwrap(results[.float32]), int8 = try XCTUnwrap(results[.int8])
+        print("default model vs transformers fp32 on \(texts.count) SST-2 dev texts: fp32 max \(fp32.maxDifference); "
+              + "int8 max \(int8.maxDifference) mean \(int8.meanDifference), same top label \(int8.sameTop), correct \(int8.correct) vs \(referenceCorrect)")
+        XCTAssertLessThan(fp32.maxDifference, 1e-5)
+        XCTAssertEqual(fp32.sameTop, texts.count)
+        XCTAssertLessThan(int8.maxDifference, 0.1)
+        XCTAssertLessThan(int8.meanDifference, 0.01)
+        XCTAssertGreaterThanOrEqual(int8.sameTop, texts.count - 2)
+        XCTAssertLessThanOrEqual(abs(int8.correct - referenceCorrect), 2)
+    }
+
     /// Every family's tiny checkpoint (tools/make_family_fixtures.py) through the pipeline, `top_k=None`,
     /// the default function, 104 texts in batches of 5. Families Verdict does not load yet are
     /// listed by FamilyParityTests.
