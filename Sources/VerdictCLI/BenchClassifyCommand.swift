@@ -8,7 +8,7 @@ struct BenchClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench-classify", abstract: "Time classification of a file (a benchmark, not a test).")
 
     @Option(help: "Model folder (default: the bundled sentiment model).") var model: String?
-    @Option(help: "Number format of the Linear layers: float32, or int8 (dynamic quantisation).") var dtype: InferencePrecision = .float32
+    @Option(help: "Number format of the Linear layers: float32 or int8 (dynamic quantisation); default: the checkpoint's own.") var dtype: InferencePrecision?
     @Option(help: "CSV/TSV file with a header.") var input: String
     @Option(help: "Text column.") var column: String = "sentence"
     @Option(help: "Use the first N texts.") var limit: Int?

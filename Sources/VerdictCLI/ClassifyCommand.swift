@@ -9,7 +9,7 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify", abstract: "Classify texts (default model: Verdict's bundled sentiment classifier).")
 
     @Option(help: "Model folder or cached Hub id (default: the bundled sentiment model).") var model: String?
-    @Option(help: "Number format of the Linear layers: float32, or int8 (dynamic quantisation).") var dtype: InferencePrecision = .float32
+    @Option(help: "Number format of the Linear layers: float32 or int8 (dynamic quantisation); default: the checkpoint's own.") var dtype: InferencePrecision?
     @Option(help: "Labels per text: a number, or 'all'.") var topK: String = "1"
     @Option(help: "auto, softmax, sigmoid or none.") var function: String = "auto"
     @Option(help: "Texts per forward pass.") var batchSize: Int = 32

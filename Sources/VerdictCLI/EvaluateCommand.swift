@@ -8,7 +8,7 @@ struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "evaluate", abstract: "Evaluate a classifier on a labelled CSV/TSV file.")
 
     @Option(help: "Model folder or cached Hub id (default: the bundled sentiment model).") var model: String?
-    @Option(help: "Number format of the Linear layers: float32, or int8 (dynamic quantisation).") var dtype: InferencePrecision = .float32
+    @Option(help: "Number format of the Linear layers: float32 or int8 (dynamic quantisation); default: the checkpoint's own.") var dtype: InferencePrecision?
     @Option(help: "Labelled CSV/TSV file with a header.") var data: String
     @Option(help: "Text column.") var textColumn: String = "sentence"
     @Option(help: "Label column: label names of the model, or ids.") var labelColumn: String = "label"

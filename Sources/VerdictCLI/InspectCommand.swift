@@ -24,12 +24,14 @@ struct InspectCommand: ParsableCommand {
                 let key: String
                 if let i = parts.firstIndex(of: "layer"), i + 1 < parts.count { key = parts[...(i + 1)].joined(separator: ".") }
                 else { key = parts.dropLast().prefix(2).joined(separator: ".") }
-                if let g = groups.firstIndex(where: { $0.0 == key }) { groups[g].1 += classifier.parameters[name].count } else { groups.append((key, classifier.parameters[name].count)) }
+                if let g = groups.firstIndex(where: { $0.0 == key }) { groups[g].1 += classifier.parameters.shape(of: name).reduce(1, *) } else { groups.append((key, classifier.parameters.shape(of: name).reduce(1, *))) }
             }
             for (key, count) in groups { print("  \(key.padding(toLength: 40, withPad: " ", startingAt: 0)) \(count.formatted()) parameters") }
             print("  total \(classifier.parameters.scalarCount.formatted()) parameters")
             print("labels: " + config.labels.enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: ", ") + (config.problemType.map { " (\($0.rawValue))" } ?? ""))
             print("tokenizer: \(type(of: tokenizer.model)), vocabulary \(tokenizer.vocabSize), max length \(tokenizer.modelMaxLength)")
+            print("weights: " + (config.isQuantized ? "int8 Linear layers (\(QuantizedLayout.method)), computes in int8" : "float, computes in float32 (int8 with --dtype int8)"))
+            print("kernels: " + (kernelsUseAVX2 ? "avx2+fma" : "portable") + " (\(Parallel.threadCount) threads)")
             if let warning = classifier.loadReport.warning { print("note: \(warning)") }
         }
     }

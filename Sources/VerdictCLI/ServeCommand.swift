@@ -10,7 +10,7 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve a classifier over HTTP (POST /predict, /tokenize; GET /info, /health, /metrics).")
 
     @Option(help: "Model folder or cached Hub id (default: the bundled sentiment model).") var model: String?
-    @Option(help: "Number format of the Linear layers: float32, or int8 (dynamic quantisation).") var dtype: InferencePrecision = .float32
+    @Option(help: "Number format of the Linear layers: float32 or int8 (dynamic quantisation); default: the checkpoint's own.") var dtype: InferencePrecision?
     @Option(help: "Interface to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port).") var port = 8080
     @Option(help: "Most inputs one request may carry.") var maxClientBatchSize = 32

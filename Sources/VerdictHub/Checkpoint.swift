@@ -16,6 +16,9 @@ public struct Checkpoint {
     public var files: [URL]
     /// Stored element type of the first floating-point tensor (what `save` reproduces by default).
     public var storedDType: DType
+    /// The int8 weights of a checkpoint in Verdict's quantised layout (`QuantizedLayout`), packed
+    /// for the int8 multiply; their names are in `names`, not in `tensors`.
+    public var quantizedWeights: [String: QuantizedMatrix] = [:]
 
     /// Loads every tensor of the folder's weights.
     public init(folder: URL) throws {
@@ -75,7 +78,15 @@ public struct Checkpoint {
 
     private mutating func addSafeTensors(_ url: URL) throws {
         let file = try SafeTensorsFile(url: url)
-        for name in file.names { try add(name, file.tensor(name), dtype: file.dtype(of: name)) }
+        for name in file.names {
+            if name.hasSuffix(QuantizedLayout.scaleSuffix), file.isQuantizedWeight(String(name.dropLast(QuantizedLayout.scaleSuffix.count))) { continue }
+            if file.isQuantizedWeight(name) {
+                if tensors[name] == nil && quantizedWeights[name] == nil { names.append(name) }
+                quantizedWeights[name] = try file.quantizedMatrix(name)
+                continue
+            }
+            try add(name, file.tensor(name), dtype: file.dtype(of: name))
+        }
         files.append(url)
     }
 

@@ -41,6 +41,9 @@ public struct ModelConfig: Sendable {
     public var architectures: [String]
     /// The custom classification head, when the model has one (see `ClassifierHeadConfig`).
     public var customHead: ClassifierHeadConfig?
+    /// Whether the weights are stored int8 in Verdict's layout (`quantization_config`, see
+    /// `QuantizedLayout`); saving writes the key when set and drops it when not.
+    public var isQuantized = false
     /// Members of the original file, in order, for a faithful `serialized()`.
     var original: [(String, JSONValue)]
     /// The file the config was read from, for messages.
@@ -196,6 +199,14 @@ public struct ModelConfig: Sendable {
         }
         architectures = try c["architectures"]?.array().map { try $0.string() } ?? []
         customHead = try c["verdict_classifier_head"].map { try ClassifierHeadConfig($0) }
+        if let q = c["quantization_config"], !q.isNull {
+            let method = try q.required("quant_method")
+            guard try method.string() == QuantizedLayout.method else {
+                throw method.fail("\"\(QuantizedLayout.method)\" (Verdict reads its own int8 checkpoints, from `verdict quantize`; "
+                                  + "load the unquantised model and pass --dtype int8 instead)")
+            }
+            isQuantized = true
+        }
     }
 
     /// Upper bounds of the size keys: generous for any real model, small enough that a broken
@@ -259,6 +270,7 @@ public struct ModelConfig: Sendable {
         set("label2id", .object(labels.enumerated().map { ($0.element, .int($0.offset)) }))
         set("problem_type", problemType.map { .string($0.rawValue) })
         set("verdict_classifier_head", customHead?.json)
+        set("quantization_config", isQuantized ? QuantizedLayout.config : nil)
         if modelType != "distilbert" { set("num_labels", nil) }
         return JSONValue.object(members).serialized(indent: 2) + "\n"
     }

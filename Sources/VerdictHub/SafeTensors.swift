@@ -109,15 +109,59 @@ public struct SafeTensorsFile {
     /// The stored dtype of a tensor.
     public func dtype(of name: String) -> DType? { index[name].map { entries[$0].entry.dtype } }
 
+    /// Whether `name` is a weight of Verdict's int8 layout: an `I8` matrix with an `F32` vector
+    /// `<name>_scale` beside it (see `quantizedMatrix(_:)`).
+    public func isQuantizedWeight(_ name: String) -> Bool {
+        dtype(of: name) == .int8 && dtype(of: name + QuantizedLayout.scaleSuffix) != nil
+    }
+
+    /// Loads an int8 weight of Verdict's quantised layout straight into the packed form the int8
+    /// multiply reads (no `Float` copy): `<name>` `I8 [out, in]` with values in ±63 and
+    /// `<name>_scale` `F32 [out]`, each positive. Anything else is a clear error.
+    public func quantizedMatrix(_ name: String) throws -> QuantizedMatrix {
+        let scaleName = name + QuantizedLayout.scaleSuffix
+        guard let i = index[name], let j = index[scaleName] else { throw CheckpointError.tensorMismatch(name: name, reason: "no int8 weight with a \(scaleName) in \(path)") }
+        let e = entries[i].entry, se = entries[j].entry
+        guard e.dtype == .int8, e.shape.count == 2, e.shape[0] > 0, e.shape[1] > 0 else {
+            throw CheckpointError.tensorMismatch(name: name, reason: "a quantised weight is a non-empty I8 matrix, got \(e.dtype.rawValue) \(e.shape) in \(path)")
+        }
+        guard se.dtype == .float32, se.shape == [e.shape[0]] else {
+            throw CheckpointError.tensorMismatch(name: scaleName, reason: "the scales of \(name) are F32 [\(e.shape[0])], got \(se.dtype.rawValue) \(se.shape) in \(path)")
+        }
+        let (values, scales) = data.withUnsafeBytes { raw -> ([Int8], [Float]) in
+            let base = raw.baseAddress! + dataStart
+            let values = [Int8](UnsafeBufferPointer(start: (base + e.range.lowerBound).assumingMemoryBound(to: Int8.self), count: e.range.count))
+            return (values, DType.float32.decode(base + se.range.lowerBound, count: e.shape[0]))
+        }
+        if isFileMapping { releasePages(of: data, (dataStart + e.range.lowerBound)..<(dataStart + e.range.upperBound)) }
+        guard let matrix = QuantizedMatrix(quantized: values, scales: scales, columns: e.shape[0], depth: e.shape[1]) else {
+            throw CheckpointError.tensorMismatch(name: name, reason: "int8 values must lie in ±\(QuantizedMatrix.maxQuantizedMagnitude) and scales be positive and finite (\(path))")
+        }
+        return matrix
+    }
+
+    /// One tensor to write: its name, stored dtype, shape and little-endian bytes.
+    public struct StoredTensor {
+        public var name: String, dtype: DType, shape: [Int], bytes: Data
+        public init(name: String, dtype: DType, shape: [Int], bytes: Data) { self.name = name; self.dtype = dtype; self.shape = shape; self.bytes = bytes }
+        /// A float tensor encoded as `dtype` (a float type).
+        public init(name: String, _ t: Tensor, dtype: DType) { self.init(name: name, dtype: dtype, shape: t.shape, bytes: dtype.encode(t.scalars)) }
+    }
+
     /// Writes tensors to `url` atomically (temporary file + rename), in the order given.
     public static func write(_ tensors: [(String, Tensor)], dtype: DType = .float32, metadata: [String: String] = ["format": "pt"], to url: URL) throws {
+        try write(stored: tensors.map { StoredTensor(name: $0.0, $0.1, dtype: dtype) }, metadata: metadata, to: url)
+    }
+
+    /// Writes tensors of any dtypes (an int8 checkpoint mixes I8 and F32) atomically.
+    public static func write(stored tensors: [StoredTensor], metadata: [String: String] = ["format": "pt"], to url: URL) throws {
         var header: [(String, JSONValue)] = [("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))]
         var offset = 0
         var blobs: [Data] = []
-        for (name, t) in tensors {
-            let blob = dtype.encode(t.scalars)
-            header.append((name, .object([
-                ("dtype", .string(dtype.rawValue)), ("shape", .array(t.shape.map { .int($0) })),
+        for t in tensors {
+            let blob = t.bytes
+            header.append((t.name, .object([
+                ("dtype", .string(t.dtype.rawValue)), ("shape", .array(t.shape.map { .int($0) })),
                 ("data_offsets", .array([.int(offset), .int(offset + blob.count)])),
             ])))
             offset += blob.count

@@ -83,7 +83,8 @@ enum ParameterLoader {
         // Before allocating anything: parameters the checkpoint lacks are initialised afresh, which
         // is right for a new head or a few layers, and wrong when config.json's sizes are absurd.
         var missing = 0, firstMissing = ""
-        for (name, shape) in encoder.parameterShapes + headShapes where !candidates(name).contains(where: { checkpoint.tensors[$0] != nil }) {
+        func stored(_ name: String) -> Bool { checkpoint.tensors[name] != nil || checkpoint.quantizedWeights[name] != nil }
+        for (name, shape) in encoder.parameterShapes + headShapes where !candidates(name).contains(where: stored) {
             let (count, overflow) = shape.reduce((1, false)) { acc, d in
                 let (p, o) = acc.0.multipliedReportingOverflow(by: d)
                 return (p, acc.1 || o)
@@ -92,7 +93,7 @@ enum ParameterLoader {
             missing = overflow || overflow2 ? Int.max : sum
             if firstMissing.isEmpty { firstMissing = name }
         }
-        let present = checkpoint.tensors.values.reduce(0) { $0 + $1.count }
+        let present = checkpoint.tensors.values.reduce(0) { $0 + $1.count } + checkpoint.quantizedWeights.values.reduce(0) { $0 + $1.columns * $1.depth }
         if missing > max(2 * present, 50_000_000) {
             throw CheckpointError.tensorMismatch(name: firstMissing, reason: "config.json describes \(missing) parameters that the checkpoint (\(present) "
                                                      + "parameters) lacks, starting with this one: check num_hidden_layers and the sizes in config.json")
@@ -100,9 +101,17 @@ enum ParameterLoader {
         var report = LoadReport(files: checkpoint.files.map(\.path))
         var used = Set<String>()
         var p = ParameterStore()
+        var quantized: [(String, QuantizedMatrix)] = []
         for (name, shape) in encoder.parameterShapes + headShapes {
             let candidates = candidates(name)
-            if let found = candidates.first(where: { checkpoint.tensors[$0] != nil }) {
+            if let found = candidates.first(where: { checkpoint.quantizedWeights[$0] != nil }), let matrix = checkpoint.quantizedWeights[found] {
+                // Stored in the Linear layout [out, in] whatever the family's own layout.
+                guard [matrix.columns, matrix.depth] == shape else {
+                    throw CheckpointError.tensorMismatch(name: found, reason: "checkpoint shape \([matrix.columns, matrix.depth]) (int8), model expects \(shape) (check config.json)")
+                }
+                quantized.append((name, matrix))
+                used.formUnion(candidates.filter(stored))
+            } else if let found = candidates.first(where: { checkpoint.tensors[$0] != nil }) {
                 var t = checkpoint.tensors[found]!
                 let stored = transposed.contains(name) ? shape.reversed() : shape
                 guard t.shape == stored else {
@@ -116,6 +125,8 @@ enum ParameterLoader {
                 if !encoder.buffers.contains(name) { report.missingKeys.append(name) }
             }
         }
+        // Installed last: setting a dense tensor afterwards would unpack them again.
+        p.install(quantized: quantized, order: (encoder.parameterShapes + headShapes).map(\.0))
         report.unexpectedKeys = checkpoint.names.filter { !used.contains($0) && !encoder.ignoresCheckpointTensor($0) }
         return (p, report)
     }

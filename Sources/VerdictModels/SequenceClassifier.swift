@@ -81,7 +81,9 @@ public final class SequenceClassifier: @unchecked Sendable {
     /// changing a weight afterwards still works (it is unpacked exactly), so the model can still be
     /// saved or trained. With `.int8` every `Linear` layer (the head's too) is quantised instead
     /// (dynamic quantisation, `InferencePrecision`); reading a weight then gives its dequantised value.
-    public func prepareForInference(precision: InferencePrecision = .float32) {
+    /// `nil` keeps the model's own precision: int8 for a checkpoint from `verdict quantize`, else fp32.
+    public func prepareForInference(precision: InferencePrecision? = nil) {
+        let precision = precision ?? parameters.precision
         var probe = parameters
         probe.linearNames = LinearNameRecorder()
         var rng: SplitMix64? = nil

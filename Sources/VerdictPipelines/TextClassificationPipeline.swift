@@ -35,8 +35,9 @@ public final class TextClassificationPipeline: @unchecked Sendable {
 
     /// Wraps a loaded model and readies it for predictions (`SequenceClassifier.prepareForInference(precision:)`):
     /// `.int8` quantises every `Linear` layer (faster, a quarter of the weight memory, scores within
-    /// about 1e-2 of `.float32`; see docs/Performance.md).
-    public init(model: SequenceClassifier, tokenizer: Tokenizer, precision: InferencePrecision = .float32) {
+    /// about 1e-2 of `.float32`; see docs/Performance.md); `nil` keeps the model's own precision
+    /// (int8 for a checkpoint written by `verdict quantize`).
+    public init(model: SequenceClassifier, tokenizer: Tokenizer, precision: InferencePrecision? = nil) {
         model.prepareForInference(precision: precision)
         self.model = model
         self.tokenizer = tokenizer
@@ -44,7 +45,7 @@ public final class TextClassificationPipeline: @unchecked Sendable {
     }
 
     /// Loads a model folder or cached Hub id.
-    public convenience init(model nameOrPath: String, precision: InferencePrecision = .float32) throws {
+    public convenience init(model nameOrPath: String, precision: InferencePrecision? = nil) throws {
         let folder = try resolveModelFolder(nameOrPath)
         let model = try AutoModelForSequenceClassification.from(pretrained: folder.path), tokenizer = try AutoTokenizer.from(folder: folder)
         try model.checkCompatible(with: tokenizer, folder: folder)
@@ -132,7 +133,7 @@ public enum PipelineTask: Sendable { case textClassification }
 
 /// `pipeline("text-classification", model=…)`: with no model, Verdict's bundled default
 /// sentiment classifier (see `DefaultModel`).
-public func pipeline(_ task: PipelineTask, model: String? = nil, precision: InferencePrecision = .float32) throws -> TextClassificationPipeline {
+public func pipeline(_ task: PipelineTask, model: String? = nil, precision: InferencePrecision? = nil) throws -> TextClassificationPipeline {
     switch task {
     case .textClassification: return try TextClassificationPipeline(model: try model ?? DefaultModel.path(), precision: precision)
     }

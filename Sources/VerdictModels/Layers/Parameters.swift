@@ -52,6 +52,27 @@ public struct ParameterStore: Sendable {
         }
     }
 
+    /// Adds int8 `Linear` weights read from a quantised checkpoint (the store then computes in
+    /// int8), keeping `names` in `order`, the model's registration order, for saving.
+    mutating func install(quantized entries: [(String, QuantizedMatrix)], order: [String]) {
+        guard !entries.isEmpty else { return }
+        prepareForInference(precision: .int8)
+        guard let packedWeights else { return }
+        for (name, matrix) in entries {
+            packedWeights.insert(name, .int8(matrix))
+            released[name] = [matrix.columns, matrix.depth]
+            if !names.contains(name) { names.append(name) }
+        }
+        let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        names.sort { (rank[$0] ?? Int.max) < (rank[$1] ?? Int.max) }
+    }
+
+    /// The int8 form of `name` when the store computes in int8 and has quantised it.
+    public func quantizedWeight(_ name: String) -> QuantizedMatrix? {
+        if case .int8(let m)? = packedWeights?.existing(name) { return m }
+        return nil
+    }
+
     /// Records the names `linear` reads, when set (`SequenceClassifier.prepareForInference()`
     /// runs a one-token forward pass with it to learn which weights are `Linear` weights).
     var linearNames: LinearNameRecorder? = nil
@@ -160,6 +181,7 @@ final class PackedWeightCache: @unchecked Sendable {
     init(precision: InferencePrecision) { self.precision = precision }
 
     func existing(_ name: String) -> PackedWeight? { lock.withLock { entries[name] } }
+    func insert(_ name: String, _ weight: PackedWeight) { lock.withLock { entries[name] = weight } }
     var names: [String] { lock.withLock { Array(entries.keys) } }
 
     func packed(_ name: String, _ weight: Tensor) -> PackedWeight {
