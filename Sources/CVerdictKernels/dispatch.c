@@ -9,7 +9,7 @@ int vk_uses_avx2(void) {
     if (detected < 0) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_cpu_init();
-        detected = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        detected = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 #else
         detected = 0;
 #endif
@@ -18,3 +18,15 @@ int vk_uses_avx2(void) {
 }
 
 void vk_force_portable(int portable) { forced_portable = portable; }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void vk_keep_freed_memory(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed value on 64-bit
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_TOP_PAD, 64 << 20);
+#endif
+}

@@ -4,7 +4,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #define VK_X86 1
-#define VK_AVX2 __attribute__((target("avx2,fma")))
+#define VK_AVX2 __attribute__((target("avx2,fma,f16c")))
 #else
 #define VK_X86 0
 #define VK_AVX2

@@ -84,6 +84,7 @@ public final class SequenceClassifier: @unchecked Sendable {
     /// `nil` keeps the model's own precision: int8 for a checkpoint from `verdict quantize`, else fp32.
     public func prepareForInference(precision: InferencePrecision? = nil) {
         let precision = precision ?? parameters.precision
+        Allocator.keepFreedMemoryForReuse()
         var probe = parameters
         probe.linearNames = LinearNameRecorder()
         var rng: SplitMix64? = nil

@@ -1,3 +1,4 @@
+import CVerdictKernels
 import XCTest
 @testable import VerdictTensor
 
@@ -75,6 +76,20 @@ final class KernelTests: XCTestCase {
     }
 
     /// RMSNorm against the double-precision reference, and its backward against finite differences.
+    /// Every one of the 65,536 half values widens to the same float on both paths (F16C and
+    /// the portable bit manipulation), NaNs to NaNs.
+    func testHalfToFloatEveryValue() {
+        let halves = (0...UInt16.max).map { $0 }
+        var results: [[Float]] = []
+        bothPaths {
+            var out = [Float](repeating: 0, count: halves.count)
+            vk_f16_to_f32(halves, &out, halves.count)
+            results.append(out)
+        }
+        for (a, b) in zip(results[0], results[1]) { XCTAssertTrue(a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN), "\(a) vs \(b)") }
+        XCTAssertEqual(results[1][0x3C00], 1); XCTAssertEqual(results[1][0x0001], Float(bitPattern: 0x33800000)); XCTAssertEqual(results[1][0xFC00], -.infinity)
+    }
+
     func testRMSNorm() {
         let x = random([37, 64]), gamma = random([64])
         XCTAssertLessThan(Ops.rmsNorm(x, gamma: gamma, eps: 1e-6).0.maxAbsDifference(ReferenceOps.rmsNorm(x, gamma: gamma, eps: 1e-6)), 1e-5)

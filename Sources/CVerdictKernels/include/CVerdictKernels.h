@@ -12,10 +12,12 @@
 extern "C" {
 #endif
 
-/// 1 when the AVX2+FMA kernels are in use.
+/// 1 when the AVX2+FMA kernels are in use (the CPU has AVX2, FMA and F16C, as every AVX2 CPU does).
 int vk_uses_avx2(void);
 /// Forces the portable kernels (for tests that compare both paths). 0 restores auto-detection.
 void vk_force_portable(int portable);
+/// glibc: keep freed memory in the process for reuse (see VerdictTensor's Allocator). Elsewhere a no-op.
+void vk_keep_freed_memory(void);
 
 /// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major; op(A) is [M,K], op(B) is [K,N].
 /// transA: A is stored [K,M]; transB: B is stored [N,K] (a PyTorch Linear weight).
