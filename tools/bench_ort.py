@@ -4,6 +4,7 @@
 Usage: python tools/bench_ort.py MODEL_DIR FILE.tsv [--limit N] [--threads 2] [--column sentence]
                                  [--label-column label] [--repeats 3] [--cache DIR]
                                  [--variants ort-fp32,ort-opt,ort-int8] [--int8-per-channel] [--prepare-only]
+                                 [--score-jsonl OUT.jsonl --name NAME]
 
 Variants (each an onnxruntime.InferenceSession, CPU, intra_op_num_threads=THREADS, inter_op 1, sequential):
   ort-fp32  the exported graph (torch.onnx.export, legacy TorchScript exporter, opset 17, dynamic batch and
@@ -14,15 +15,18 @@ Variants (each an onnxruntime.InferenceSession, CPU, intra_op_num_threads=THREAD
             reduce_range under --int8-per-channel) of the optimised graph (of the plain one if quantizing the
             optimised graph fails; a `note:` line says which), ORT_ENABLE_ALL.
 Texts are tokenized by the model's fast tokenizer as the transformers pipeline does (truncation to the model
-maximum, batches of 32 in input order padded to their longest text); the timed loop includes tokenization and
-the softmax. Throughput is the best of --repeats passes over the file, latency the best of 30 calls on
+maximum, batches of 32 in input order padded to their longest text): tokenizer.json through `tokenizers`, set up
+as transformers sets it up, and checked identical to AutoTokenizer's inputs on every batch when the reference is
+computed. The timed loop includes tokenization and the softmax. Throughput is the best of --repeats passes over the file, latency the best of 30 calls on
 "I really love this book". Scores of every text are compared with PyTorch fp32 (AutoModelForSequenceClassification
 on the same batches; cached), and accuracy is reported when the file has a label column.
 
 Exports, optimised and quantized graphs and the PyTorch reference scores are cached in --cache (default
-MODEL_DIR/../.ort-cache/<model name>); they are rebuilt when the checkpoint, torch or onnxruntime changes.
+MODEL_DIR/../.ort-cache/<model name>); they are rebuilt when the checkpoint or the torch, transformers or onnxruntime version changes.
 With --variants, only those variants run (tools/bench_compare.sh runs each in its own process for its peak
 RSS; torch is then not imported at all once the cache is ready). --prepare-only builds the cache and exits.
+--score-jsonl OUT.jsonl compares the top-1 label and score of each line of `verdict classify --json` on the same
+texts with the reference instead, printing `NAME: 872 texts; max score diff 2.1e-06; accuracy 0.8956`.
 
 Output, one line per variant (fixed format, parsed by tools/bench_compare.sh):
   ort-fp32: 872 texts in 5.123 s: 170.2 texts/s; one sentence 1.23 ms; max score diff 1.2e-06; accuracy 0.9014; threads 2
@@ -313,6 +317,25 @@ def run_variant(name, path, args, tokenizer, texts, labels, config, reference, s
           f"max score diff {diff:.1e}; accuracy {acc_text}; threads {args.threads}", flush=True)
 
 
+def score_jsonl(name, path, texts, labels, config, reference):
+    """Compares `verdict classify --json` output (top-1 label and score per line) with the PyTorch reference."""
+    label2id = {v: int(k) for k, v in config.get("id2label", {}).items()}
+    with open(path, encoding="utf-8") as f:
+        lines = [json.loads(line) for line in f if line.strip()]
+    if len(lines) != len(texts):
+        sys.exit(f"bench_ort.py: {path} has {len(lines)} lines for {len(texts)} texts")
+    diff, hits = 0.0, 0
+    for i, line in enumerate(lines):
+        top = line["labels"][0]
+        j = label2id[top["label"]]
+        diff = max(diff, abs(top["score"] - float(reference[i, j])))
+        if labels is not None:
+            y = labels[i].strip()
+            hits += (int(y) == j) if y.lstrip("-").isdigit() else (y == top["label"])
+    acc_text = f"{hits / len(lines):.4f}" if labels is not None else "n/a"
+    print(f"{name}: {len(lines)} texts; max score diff {diff:.1e}; accuracy {acc_text}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("model")
@@ -326,6 +349,9 @@ def main():
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of " + ", ".join(VARIANTS))
     ap.add_argument("--int8-per-channel", action="store_true",
                     help="quantize per output channel with reduce_range (Verdict's int8 scheme) instead of per tensor")
+    ap.add_argument("--score-jsonl", metavar="OUT.jsonl",
+                    help="instead of timing, compare a `verdict classify --json` output of the same texts with PyTorch")
+    ap.add_argument("--name", default="verdict", help="line prefix for --score-jsonl")
     ap.add_argument("--prepare-only", action="store_true", help="build the cached graphs and reference scores, then exit")
     args = ap.parse_args()
     variants = [v for v in args.variants.split(",") if v]
@@ -348,6 +374,9 @@ def main():
 
     files = prepare(model_dir, cache, args.int8_per_channel)
     reference = reference_scores(model_dir, cache, args.input, args, texts, tokenizer, scores_of)
+    if args.score_jsonl:
+        score_jsonl(args.name, args.score_jsonl, texts, labels, config, reference)
+        return
     if args.prepare_only:
         return
     for v in variants:
