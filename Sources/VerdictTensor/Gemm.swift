@@ -32,6 +32,17 @@ func forEachGemmPart(m: Int, n: Int, k: Int, parallel: Bool, rowGranularity: Int
     }
 }
 
+/// Scaled dot-product attention of one sequence and head, for inference, on raw row-major
+/// buffers: `out[i] = Σ_j softmax_j(scale · q_i · k_j) · v_j` over the keys query `i` may see (all;
+/// `j <= i` when `causal`; `|i − j| <= window` when a window is given). `q`, `k`, `v`, `out` are
+/// `[length, headDim]` with the given row strides. Single-threaded; holds a few rows of scores at
+/// a time, never the `[length, length]` matrix.
+@inline(__always)
+public func attention(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int,
+                      out: UnsafeMutablePointer<Float>, ldo: Int, length: Int, headDim: Int, scale: Float, causal: Bool, window: Int?) {
+    vk_attention(q, ldq, k, ldk, v, ldv, out, ldo, length, headDim, scale, causal ? 1 : 0, window ?? -1)
+}
+
 /// Whether the AVX2+FMA kernels are in use on this CPU.
 public var kernelsUseAVX2: Bool { vk_uses_avx2() != 0 }
 

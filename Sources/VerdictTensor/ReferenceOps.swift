@@ -104,3 +104,20 @@ extension ReferenceOps {
         return y
     }
 }
+
+extension ReferenceOps {
+    /// Attention of one sequence and head in double precision: `q`, `k`, `v` `[l, d]`;
+    /// query `i` sees keys `j` with `j <= i` when `causal` and `|i − j| <= window` when given.
+    public static func attention(q: Tensor, k: Tensor, v: Tensor, scale: Float, causal: Bool, window: Int?) -> Tensor {
+        let l = q.shape[0], d = q.shape[1]
+        var out = Tensor(shape: [l, d])
+        for i in 0..<l {
+            let keys = (0..<l).filter { j in (!causal || j <= i) && (window.map { abs(i - j) <= $0 } ?? true) }
+            let scores = keys.map { j in Double(scale) * (0..<d).reduce(0.0) { $0 + Double(q.scalars[i * d + $1]) * Double(k.scalars[j * d + $1]) } }
+            let m = scores.max() ?? 0
+            let e = scores.map { Foundation.exp($0 - m) }, sum = e.reduce(0, +)
+            for p in 0..<d { out.scalars[i * d + p] = Float(zip(keys, e).reduce(0.0) { $0 + $1.1 / sum * Double(v.scalars[$1.0 * d + p]) }) }
+        }
+        return out
+    }
+}

@@ -90,6 +90,28 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(results[1][0x3C00], 1); XCTAssertEqual(results[1][0x0001], Float(bitPattern: 0x33800000)); XCTAssertEqual(results[1][0xFC00], -.infinity)
     }
 
+    /// The fused inference attention against the double-precision reference: head sizes of the
+    /// families (32, 64, 80, 128 and an odd 20 that takes the portable path), lengths around the
+    /// 4-row and 16-key tiles, causal, windowed and both.
+    func testFusedAttention() {
+        bothPaths {
+            for (l, d) in [(1, 32), (3, 64), (5, 20), (17, 32), (33, 80), (70, 128)] {
+                for (causal, window) in [(false, nil), (true, nil), (false, 4), (true, 6)] as [(Bool, Int?)] {
+                    let q = random([l, d]), k = random([l, d]), v = random([l, d])
+                    var out = Tensor(shape: [l, d])
+                    q.scalars.withUnsafeBufferPointer { qp in k.scalars.withUnsafeBufferPointer { kp in v.scalars.withUnsafeBufferPointer { vp in
+                        out.scalars.withUnsafeMutableBufferPointer { op in
+                            attention(q: qp.baseAddress!, ldq: d, k: kp.baseAddress!, ldk: d, v: vp.baseAddress!, ldv: d, out: op.baseAddress!, ldo: d,
+                                      length: l, headDim: d, scale: 0.3, causal: causal, window: window)
+                        }
+                    }}}
+                    let want = ReferenceOps.attention(q: q, k: k, v: v, scale: 0.3, causal: causal, window: window)
+                    XCTAssertLessThan(out.maxAbsDifference(want), 2e-5, "l \(l) d \(d) causal \(causal) window \(String(describing: window))")
+                }
+            }
+        }
+    }
+
     func testRMSNorm() {
         let x = random([37, 64]), gamma = random([64])
         XCTAssertLessThan(Ops.rmsNorm(x, gamma: gamma, eps: 1e-6).0.maxAbsDifference(ReferenceOps.rmsNorm(x, gamma: gamma, eps: 1e-6)), 1e-5)

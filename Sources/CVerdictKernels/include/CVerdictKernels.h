@@ -43,6 +43,13 @@ void vk_layernorm(const float *x, const float *gamma, const float *beta, float *
 void vk_layernorm_backward(const float *dy, const float *x, const float *gamma, const float *mean,
                            const float *rstd, float *dx, float *dgamma, float *dbeta, long rows, long n);
 
+/// Attention of one (sequence, head) for inference: out[i, :] = Σ_j softmax_j(scale · q_i · k_j) v_j
+/// over the keys j query i may see (all; j <= i when causal; |i - j| <= window when window >= 0,
+/// and j <= i as well when both). q, k, v, out are [l, d] with row strides ldq, ldk, ldv, ldo.
+/// Never holds more than 4 rows of scores; uses a per-thread scratch of about (l + 4) * d floats.
+void vk_attention(const float *q, long ldq, const float *k, long ldk, const float *v, long ldv, float *out, long ldo,
+                  long l, long d, float scale, int causal, long window);
+
 /// In-place softmax over each row of length n (row stride ld), after multiplying by scale.
 void vk_softmax_rows(float *x, long rows, long n, long ld, float scale);
 

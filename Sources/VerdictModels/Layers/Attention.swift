@@ -97,6 +97,9 @@ enum PackedAttention {
                         dropout: Float, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, Cache?) {
         let heads = o.heads, hidden = q.shape[1], d = o.headDim, kvWidth = o.keyValueWidth, group = heads / o.keyValueHeads
         let sequences = offsets.count - 1
+        if !keepCache && (dropout == 0 || rng == nil) && positional == nil && o.relativeBias == nil {
+            return (fused(q: q, k: k, v: v, offsets: offsets, options: o), nil)
+        }
         var probOffsets = [0]
         var longest = 0
         for s in 0..<sequences {
@@ -148,6 +151,27 @@ enum PackedAttention {
         }}}}}}
         let cache = keepCache ? Cache(q: q, k: k, v: v, probs: probs, probOffsets: probOffsets, dropMask: dropMask, positional: positional) : nil
         return (context, cache)
+    }
+
+    /// Inference without relative terms: each (sequence, head) in one fused kernel
+    /// (`vk_attention`) that holds a few rows of scores at a time instead of the `[l, l]` matrix.
+    private static func fused(q: Tensor, k: Tensor, v: Tensor, offsets: [Int], options o: AttentionOptions) -> Tensor {
+        let heads = o.heads, hidden = q.shape[1], d = o.headDim, kvWidth = o.keyValueWidth, group = heads / o.keyValueHeads
+        let sequences = offsets.count - 1
+        return Tensor(shape: q.shape) { out in
+            q.scalars.withUnsafeBufferPointer { qp in
+            k.scalars.withUnsafeBufferPointer { kp in
+            v.scalars.withUnsafeBufferPointer { vp in
+                guard let q0 = qp.baseAddress, let k0 = kp.baseAddress, let v0 = vp.baseAddress, let c0 = out.baseAddress else { return }
+                Parallel.forEach(sequences * heads) { task in
+                    let s = task / heads, h = task % heads
+                    let start = offsets[s], l = offsets[s + 1] - start
+                    let rowOffset = start * hidden + h * d, kvOffset = start * kvWidth + (h / group) * d
+                    attention(q: q0 + rowOffset, ldq: hidden, k: k0 + kvOffset, ldk: kvWidth, v: v0 + kvOffset, ldv: kvWidth,
+                              out: c0 + rowOffset, ldo: hidden, length: l, headDim: d, scale: o.scale, causal: o.causal, window: o.window)
+                }
+            }}}
+        }
     }
 
     /// Scales the `[l, l]` scores of one (sequence, head), adds the relative bias (`bias[j − i]`),
