@@ -43,6 +43,14 @@ public func attention(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>
     vk_attention(q, ldq, k, ldk, v, ldv, out, ldo, length, headDim, scale, causal ? 1 : 0, window ?? -1)
 }
 
+/// Runs the kernel path's peak arithmetic loop on the calling thread (fp32 FMA chains, or with
+/// `int8` the u8 × s8 dot products of the int8 multiply) and returns the operations it did: the
+/// ceiling `verdict bench-kernels` measures the multiplies against.
+public func runPeakLoop(int8: Bool, iterations: Int) -> Double {
+    var sink: Float = 0
+    return vk_peak_loop(int8 ? 1 : 0, iterations, &sink)
+}
+
 /// Whether the AVX2+FMA kernels are in use on this CPU.
 public var kernelsUseAVX2: Bool { vk_uses_avx2() != 0 }
 

@@ -16,6 +16,10 @@ extern "C" {
 int vk_uses_avx2(void);
 /// Forces the portable kernels (for tests that compare both paths). 0 restores auto-detection.
 void vk_force_portable(int portable);
+/// Runs the path's peak arithmetic loop (fp32 FMA, or with int8 the u8 x s8 dot product of the
+/// int8 kernel) for `iterations` on the calling thread; returns the operations done (flops, or
+/// int8 multiply-adds counted as 2). `sink` keeps the result alive.
+double vk_peak_loop(int int8, long iterations, float *sink);
 /// glibc: keep freed memory in the process for reuse (see VerdictTensor's Allocator). Elsewhere a no-op.
 void vk_keep_freed_memory(void);
 

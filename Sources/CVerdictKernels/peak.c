@@ -1,0 +1,61 @@
+// Peak arithmetic loops: the ceiling the matrix multiplies are measured against
+// (`verdict bench-kernels`). Each runs independent accumulator chains long enough to hide
+// latency, on one thread; callers run one per core.
+#include "CVerdictKernels.h"
+#include "internal.h"
+#if VK_X86
+#include <immintrin.h>
+#endif
+
+#if VK_X86
+// 12 chains of FMA: 2 * 8 * 12 flops per iteration.
+VK_AVX2 static float fma_loop(long iterations) {
+    __m256 a[12];
+    for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps(1e-3f * (float)i);
+    const __m256 b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    for (long k = 0; k < iterations; k++) {
+        for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], b, c);
+        __asm__ volatile("" : "+x"(a[0]), "+x"(a[1]), "+x"(a[2]), "+x"(a[3]), "+x"(a[4]), "+x"(a[5]));
+    }
+    float s = 0;
+    for (int i = 0; i < 12; i++) s += a[i][0];
+    return s;
+}
+
+// 8 chains of u8 x s8 -> int32 dot products as the int8 kernel computes them
+// (vpmaddubsw + vpmaddwd + vpaddd), 8 distinct products per iteration (2 activations x 4
+// weights, opaque to the compiler so none is hoisted or shared): 2 * 32 * 8 ops per iteration.
+VK_AVX2 static int int8_loop(long iterations) {
+    __m256i acc[8];
+    for (int i = 0; i < 8; i++) acc[i] = _mm256_set1_epi32(i);
+    __m256i x0 = _mm256_set1_epi8(3), x1 = _mm256_set1_epi8(9);
+    __m256i w0 = _mm256_set1_epi8(5), w1 = _mm256_set1_epi8(-7), w2 = _mm256_set1_epi8(11), w3 = _mm256_set1_epi8(-13);
+    const __m256i one = _mm256_set1_epi16(1);
+#define VK_DOT(i, x, w) acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), one))
+    for (long k = 0; k < iterations; k++) {
+        VK_DOT(0, x0, w0); VK_DOT(1, x0, w1); VK_DOT(2, x0, w2); VK_DOT(3, x0, w3);
+        VK_DOT(4, x1, w0); VK_DOT(5, x1, w1); VK_DOT(6, x1, w2); VK_DOT(7, x1, w3);
+        __asm__ volatile("" : "+x"(x0), "+x"(x1), "+x"(w0), "+x"(w1), "+x"(w2), "+x"(w3));
+    }
+#undef VK_DOT
+    int s = 0;
+    for (int i = 0; i < 8; i++) s += _mm256_extract_epi32(acc[i], 0);
+    return s;
+}
+#endif
+
+double vk_peak_loop(int int8, long iterations, float *sink) {
+#if VK_X86
+    if (vk_uses_avx2()) {
+        if (int8) { *sink = (float)int8_loop(iterations); return 2.0 * 32 * 8 * (double)iterations; }
+        *sink = fma_loop(iterations);
+        return 2.0 * 8 * 12 * (double)iterations;
+    }
+#endif
+    // Portable: a scalar multiply-add chain (what the portable kernels can reach at best).
+    float a[8] = {0}, s = 0;
+    for (long k = 0; k < iterations; k++) for (int i = 0; i < 8; i++) a[i] = a[i] * 0.999999f + 1e-7f;
+    for (int i = 0; i < 8; i++) s += a[i];
+    *sink = s;
+    return 2.0 * 8 * (double)iterations;
+}

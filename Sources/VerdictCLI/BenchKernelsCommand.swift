@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Verdict
+
+/// `verdict bench-kernels`: the matrix multiplies on transformer layer shapes against the
+/// machine's measured peak (docs/Performance.md).
+struct BenchKernelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-kernels", abstract: "Time the fp32 and int8 matrix multiplies against the CPU's peak (a benchmark, not a test).")
+
+    @Option(help: "Rows (tokens) of each multiply.") var tokens = 1024
+    @Option(help: "Timed repeats (the best is reported).") var repeats = 5
+
+    func validate() throws {
+        guard tokens >= 1, repeats >= 1 else { throw ValidationError("--tokens and --repeats must be at least 1") }
+    }
+
+    func run() throws {
+        let threads = Parallel.threadCount
+        print("kernels: \(kernelsUseAVX2 ? "avx2+fma" : "portable"), \(threads) threads")
+        let fp32Peak = peak(int8: false, threads: threads), int8Peak = peak(int8: true, threads: threads)
+        print(String(format: "peak fp32 FMA loop: %.1f GFLOP/s; int8 u8xs8 dot loop: %.1f GOP/s (%d threads, one loop per thread)", fp32Peak, int8Peak, threads))
+        print("| shape (tokens x in -> out) | fp32 GFLOP/s | % of fp32 peak | int8 GOP/s | % of int8 peak | int8 / fp32 |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        var generator = SystemRandomNumberGenerator()
+        for (inFeatures, outFeatures, label) in [(768, 768, "BERT-base attention projection"), (768, 3072, "BERT-base FFN in"), (3072, 768, "BERT-base FFN out"),
+                                                  (384, 384, "MiniLM projection"), (384, 1536, "MiniLM FFN in"), (1536, 384, "MiniLM FFN out")] {
+            let x = Tensor(shape: [tokens, inFeatures], scalars: (0..<(tokens * inFeatures)).map { _ in Float.random(in: -2...2, using: &generator) })
+            let w = Tensor(shape: [outFeatures, inFeatures], scalars: (0..<(outFeatures * inFeatures)).map { _ in Float.random(in: -0.1...0.1, using: &generator) })
+            let bias = Tensor(shape: [outFeatures], repeating: 0.01)
+            let packed = PackedMatrix(linearWeight: w), quantized = QuantizedMatrix(linearWeight: w)
+            let ops = 2 * Double(tokens) * Double(inFeatures) * Double(outFeatures)
+            let fp32 = ops / best { _ = Ops.linear(x, packedWeight: packed, bias: bias) } / 1e9
+            let int8 = ops / best { _ = Ops.linear(x, quantizedWeight: quantized, bias: bias) } / 1e9
+            print(String(format: "| %@: %d x %d -> %d | %.1f | %.0f %% | %.1f | %.0f %% | %.2fx |", label, tokens, inFeatures, outFeatures,
+                         fp32, 100 * fp32 / fp32Peak, int8, 100 * int8 / int8Peak, int8 / fp32))
+        }
+    }
+
+    /// Best wall time of `repeats` runs, after one warm-up.
+    private func best(_ body: () -> Void) -> Double {
+        body()
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return best
+    }
+
+    /// Operations per second of the peak loop run on every thread at once (best of 3).
+    private func peak(int8: Bool, threads: Int) -> Double {
+        let iterations = 20_000_000
+        var rate = 0.0
+        for _ in 0..<3 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let total = UnsafeMutablePointer<Double>.allocate(capacity: threads)
+            defer { total.deallocate() }
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                total[t] = runPeakLoop(int8: int8, iterations: iterations)
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            rate = max(rate, (0..<threads).reduce(0.0) { $0 + total[$1] } / seconds / 1e9)
+        }
+        return rate
+    }
+}
