@@ -1,4 +1,4 @@
-import Dispatch
+import CVerdictKernels
 import Foundation
 
 /// The cores Verdict's kernels use: all active cores, or `VERDICT_NUM_THREADS` when set.
@@ -12,11 +12,26 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
-    /// Runs `body(i)` for `i` in `0..<count` on up to `threadCount` threads.
+    /// Runs `body(i)` for `i` in `0..<count` on up to `threadCount` threads of a persistent pool
+    /// (`vk_parallel_for`: workers stay awake briefly between loops, so the many short loops of a
+    /// forward pass do not each pay for waking a thread). Indices are handed out dynamically.
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         if count <= 0 { return }
         if count == 1 || threadCount == 1 { for i in 0..<count { body(i) }; return }
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        withoutActuallyEscaping(body) { body in
+            let box = LoopBody(body)
+            withExtendedLifetime(box) {
+                vk_parallel_for(Int32(threadCount), count, { context, index in
+                    guard let context else { return }
+                    Unmanaged<LoopBody>.fromOpaque(context).takeUnretainedValue().body(index)
+                }, Unmanaged.passUnretained(box).toOpaque())
+            }
+        }
+    }
+
+    private final class LoopBody {
+        let body: (Int) -> Void
+        init(_ body: @escaping (Int) -> Void) { self.body = body }
     }
 
     /// Splits `0..<count` into at most `threadCount` contiguous chunks (multiples of `granularity`)
@@ -25,7 +40,7 @@ public enum Parallel {
         let units = (count + granularity - 1) / granularity
         let parts = min(threadCount, units)
         if parts <= 1 { body(0..<count); return }
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
+        forEach(parts) { p in
             let lo = min(count, p * units / parts * granularity), hi = min(count, (p + 1) * units / parts * granularity)
             if lo < hi { body(lo..<hi) }
         }
