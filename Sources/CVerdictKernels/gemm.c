@@ -69,8 +69,9 @@ static void pack_a(int transA, const float *A, long lda, long i0, long mc, long 
     }
 }
 
-// c[MR x NR] (row stride ldc) += a-panel * b-panel
-static void kernel_portable(long kc, const float *a, const float *b, float *c, long ldc) {
+// c[MR x NR] (row stride ldc) += a-panel * b-panel; with `first`, c = a-panel * b-panel + bias
+// instead (c is not read; bias may be NULL).
+static void kernel_portable(long kc, const float *a, const float *b, float *c, long ldc, int first, const float *bias) {
     float acc[MR][NR];
     memset(acc, 0, sizeof acc);
     for (long p = 0; p < kc; p++) {
@@ -80,11 +81,11 @@ static void kernel_portable(long kc, const float *a, const float *b, float *c, l
         }
     }
     for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) c[i * ldc + j] += acc[i][j];
+        for (int j = 0; j < NR; j++) c[i * ldc + j] = (first ? (bias ? bias[j] : 0.0f) : c[i * ldc + j]) + acc[i][j];
 }
 
 #if VK_X86
-VK_AVX2 static void kernel_avx2(long kc, const float *a, const float *b, float *c, long ldc) {
+VK_AVX2 static void kernel_avx2(long kc, const float *a, const float *b, float *c, long ldc, int first, const float *bias) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -107,16 +108,18 @@ VK_AVX2 static void kernel_avx2(long kc, const float *a, const float *b, float *
         c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
         a += MR; b += NR;
     }
+    __m256 base0 = _mm256_setzero_ps(), base1 = _mm256_setzero_ps();
+    if (first && bias) { base0 = _mm256_loadu_ps(bias); base1 = _mm256_loadu_ps(bias + 8); }
 #define VK_STORE(row, lo, hi) \
-    _mm256_storeu_ps(c + row * ldc, _mm256_add_ps(_mm256_loadu_ps(c + row * ldc), lo)); \
-    _mm256_storeu_ps(c + row * ldc + 8, _mm256_add_ps(_mm256_loadu_ps(c + row * ldc + 8), hi));
+    _mm256_storeu_ps(c + row * ldc, _mm256_add_ps(first ? base0 : _mm256_loadu_ps(c + row * ldc), lo)); \
+    _mm256_storeu_ps(c + row * ldc + 8, _mm256_add_ps(first ? base1 : _mm256_loadu_ps(c + row * ldc + 8), hi));
     VK_STORE(0, c00, c01) VK_STORE(1, c10, c11) VK_STORE(2, c20, c21)
     VK_STORE(3, c30, c31) VK_STORE(4, c40, c41) VK_STORE(5, c50, c51)
 #undef VK_STORE
 }
 #endif
 
-typedef void (*kernel_fn)(long, const float *, const float *, float *, long);
+typedef void (*kernel_fn)(long, const float *, const float *, float *, long, int, const float *);
 
 // The layout of a pre-packed B: K is cut into KC-deep blocks, block `pc` starts at `pc * Np`
 // (Np = N rounded up to NR), and holds the NR-wide panels of pack_b, panel `j` at `j * kc`.
@@ -147,16 +150,24 @@ void vk_unpack_b(long N, long K, const float *packed, float *B) {
 
 // The blocked loop shared by vk_sgemm and vk_sgemm_packed. B is either packed here into scratch
 // (packed == NULL) or read from a pre-packed matrix of `packed_n` columns, starting at column `n0`.
+// With beta 0 the first K block writes C (plus `bias`, a row added to every row of C, may be NULL)
+// without reading it, so C needs no zeroing pass; later blocks accumulate.
 static void sgemm_blocked(int transA, int transB, long M, long N, long K, float alpha,
                           const float *A, long lda, const float *B, long ldb,
-                          const float *packed, long packed_n, long n0, float beta, float *C, long ldc) {
+                          const float *packed, long packed_n, long n0, float beta, const float *bias, float *C, long ldc) {
     if (M <= 0 || N <= 0) return;
-    for (long i = 0; i < M; i++) {
-        float *row = C + i * ldc;
-        if (beta == 0.0f) memset(row, 0, (size_t)N * sizeof(float));
-        else if (beta != 1.0f) for (long j = 0; j < N; j++) row[j] *= beta;
+    if (K <= 0 || alpha == 0.0f) {
+        for (long i = 0; i < M; i++) {
+            float *row = C + i * ldc;
+            for (long j = 0; j < N; j++) row[j] = (beta == 0.0f ? 0.0f : beta * row[j]) + (bias ? bias[j] : 0.0f);
+        }
+        return;
     }
-    if (K <= 0 || alpha == 0.0f) return;
+    if (beta != 0.0f && beta != 1.0f)
+        for (long i = 0; i < M; i++) for (long j = 0; j < N; j++) C[i * ldc + j] *= beta;
+    int overwrite = beta == 0.0f;
+    if (!overwrite && bias)
+        for (long i = 0; i < M; i++) for (long j = 0; j < N; j++) C[i * ldc + j] += bias[j];
     kernel_fn kernel = kernel_portable;
 #if VK_X86
     if (vk_uses_avx2()) kernel = kernel_avx2;
@@ -186,13 +197,15 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
                         long mr = mc - ir < MR ? mc - ir : MR;
                         float *c = C + (ic + ir) * ldc + jc + jr;
                         const float *a = pa + ir * kc, *b = bblock + jr * kc;
+                        int first = overwrite && pc == 0;
+                        const float *tileBias = first && bias ? bias + jc + jr : NULL;
                         if (mr == MR && nr == NR) {
-                            kernel(kc, a, b, c, ldc);
+                            kernel(kc, a, b, c, ldc, first, tileBias);
                         } else {
-                            memset(edge, 0, sizeof edge);
-                            kernel(kc, a, b, edge, NR);
+                            kernel(kc, a, b, edge, NR, 1, NULL);
                             for (long i = 0; i < mr; i++)
-                                for (long j = 0; j < nr; j++) c[i * ldc + j] += edge[i * NR + j];
+                                for (long j = 0; j < nr; j++)
+                                    c[i * ldc + j] = (first ? (tileBias ? tileBias[j] : 0.0f) : c[i * ldc + j]) + edge[i * NR + j];
                         }
                     }
                 }
@@ -203,11 +216,11 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
 
 void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
               const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc) {
-    sgemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, NULL, 0, 0, beta, C, ldc);
+    sgemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, NULL, 0, 0, beta, NULL, C, ldc);
 }
 
 void vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const float *A, long lda,
-                     const float *packed, long packed_n, long n0, float beta, float *C, long ldc) {
+                     const float *packed, long packed_n, long n0, float beta, const float *bias, float *C, long ldc) {
     if (n0 < 0 || n0 % NR != 0 || n0 + N > packed_n) return;
-    sgemm_blocked(transA, 0, M, N, K, alpha, A, lda, NULL, 0, packed, packed_n, n0, beta, C, ldc);
+    sgemm_blocked(transA, 0, M, N, K, alpha, A, lda, NULL, 0, packed, packed_n, n0, beta, bias ? bias + n0 : NULL, C, ldc);
 }

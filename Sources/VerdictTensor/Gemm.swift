@@ -89,12 +89,13 @@ public final class PackedMatrix: @unchecked Sendable {
     deinit { storage.deallocate() }
 }
 
-/// `C = A · B + beta * C` with `B` pre-packed (`A` is `[m, b.depth]` row-major). Splits rows, or
-/// column panels when there are few rows, across `Parallel.threadCount` threads like `gemm`.
+/// `C = A · B + beta * C + bias` with `B` pre-packed (`A` is `[m, b.depth]` row-major; `bias`, when
+/// given, has `b.columns` values added to every row). With `beta` 0, `C` is only written. Splits
+/// rows, or column panels when there are few rows, across `Parallel.threadCount` threads like `gemm`.
 public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, packed b: PackedMatrix,
-                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                 beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int) {
     forEachGemmPart(m: m, n: b.columns, k: b.depth, parallel: true) { rows, columns in
         vk_sgemm_packed(0, rows.count, columns.count, b.depth, 1, a + rows.lowerBound * lda, lda, b.storage, b.columns,
-                        columns.lowerBound, beta, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
+                        columns.lowerBound, beta, bias, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
     }
 }

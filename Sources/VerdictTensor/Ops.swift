@@ -42,8 +42,20 @@ public enum Ops {
     /// `linear` with the weight pre-packed (`PackedMatrix(linearWeight:)`): the same result, without
     /// re-packing the weight on every call.
     public static func linear(_ x: Tensor, packedWeight: PackedMatrix, bias: Tensor?) -> Tensor {
-        linear(x, inFeatures: packedWeight.depth, outFeatures: packedWeight.columns, bias: bias) { rows, xp, yp, beta in
-            gemm(m: rows, a: xp, lda: packedWeight.depth, packed: packedWeight, beta: beta, c: yp, ldc: packedWeight.columns)
+        let k = packedWeight.depth, n = packedWeight.columns
+        precondition(x.shape[x.rank - 1] == k, "linear: input width \(x.shape) vs \(k) input features")
+        precondition(bias.map { $0.count == n } ?? true, "linear: bias of \(bias?.count ?? 0) values for \(n) output features")
+        let rows = x.count / k
+        // The multiply writes every output (bias included in its first block): no fill pass.
+        return Tensor(shape: Array(x.shape.dropLast()) + [n]) { out in
+            x.scalars.withUnsafeBufferPointer { xp in
+                guard let yp = out.baseAddress, let xb = xp.baseAddress else { return }
+                if let bias {
+                    bias.scalars.withUnsafeBufferPointer { gemm(m: rows, a: xb, lda: k, packed: packedWeight, bias: $0.baseAddress, c: yp, ldc: n) }
+                } else {
+                    gemm(m: rows, a: xb, lda: k, packed: packedWeight, c: yp, ldc: n)
+                }
+            }
         }
     }
 

@@ -20,6 +20,10 @@ void vk_force_portable(int portable);
 /// int8 kernel) for `iterations` on the calling thread; returns the operations done (flops, or
 /// int8 multiply-adds counted as 2). `sink` keeps the result alive.
 double vk_peak_loop(int int8, long iterations, float *sink);
+/// Runs fn(ctx, i) for i in 0 ..< count on up to `threads` threads of a persistent pool whose
+/// workers stay awake briefly between loops (see pool.c). Indices are handed out dynamically.
+/// Serial when threads <= 1, from inside another loop, or while another caller owns the pool.
+void vk_parallel_for(int threads, long count, void (*fn)(void *ctx, long index), void *ctx);
 /// glibc: keep freed memory in the process for reuse (see VerdictTensor's Allocator). Elsewhere a no-op.
 void vk_keep_freed_memory(void);
 
@@ -35,10 +39,12 @@ long vk_packed_b_count(long N, long K);
 void vk_pack_b(int transB, long N, long K, const float *B, long ldb, float *packed);
 /// The inverse of vk_pack_b(1, N, K, B, K, packed): writes the row-major [N, K] matrix B.
 void vk_unpack_b(long N, long K, const float *packed, float *B);
-/// vk_sgemm with B pre-packed: C[M, N] = alpha * op(A) * B[:, n0 ..< n0 + N] + beta * C, where the
-/// packed matrix has `packed_n` columns and n0 is a multiple of 16 (column chunks for threads).
+/// vk_sgemm with B pre-packed: C[M, N] = alpha * op(A) * B[:, n0 ..< n0 + N] + beta * C + bias[n0 ..< n0 + N]
+/// (bias: one value per packed column, added to every row; may be NULL), where the packed matrix
+/// has `packed_n` columns and n0 is a multiple of 16 (column chunks for threads). With beta 0, C is
+/// only written (no zeroing pass).
 void vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const float *A, long lda,
-                     const float *packed, long packed_n, long n0, float beta, float *C, long ldc);
+                     const float *packed, long packed_n, long n0, float beta, const float *bias, float *C, long ldc);
 
 /// y = LayerNorm(x) * gamma + beta over rows of length n; writes mean and 1/std per row when non-null.
 void vk_layernorm(const float *x, const float *gamma, const float *beta, float *y,
