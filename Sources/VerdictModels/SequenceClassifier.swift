@@ -129,6 +129,7 @@ public enum AutoModelForSequenceClassification {
     /// token that is not padding: the recipe's `model.config.pad_token_id = tokenizer.pad_token_id`).
     public static func from(pretrained nameOrPath: String, labels: [String]? = nil, problemType: ProblemType? = nil,
                             head: ClassifierHeadConfig? = nil, padTokenId: Int? = nil, seed: UInt64 = 42) throws -> SequenceClassifier {
+        Allocator.keepFreedMemoryForReuse()
         let folder = try resolveModelFolder(nameOrPath)
         var config = try ModelConfig(folder: folder)
         if let padTokenId, !config.hasPadTokenId { config.setPadTokenId(padTokenId) }

@@ -10,7 +10,8 @@ import CVerdictKernels
 /// A no-op outside glibc.
 public enum Allocator {
     /// Applies the settings once per process (later calls do nothing). Called when a model is
-    /// readied for inference and when training starts.
+    /// loaded (`AutoModelForSequenceClassification.from(pretrained:)`), readied for inference, and
+    /// when training starts.
     public static func keepFreedMemoryForReuse() { _ = configured }
 
     private static let configured: Void = vk_keep_freed_memory()
