@@ -154,7 +154,11 @@ VK_AVX2 static void softmax_row_avx2(float *x, long n, float scale) {
 VK_AVX2 static inline __m256 erf256(__m256 x) {
     const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
     __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
-    __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), ax, _mm256_set1_ps(1.0f)));
+    // t = 1 / (1 + 0.3275911 |x|): reciprocal estimate refined by one Newton step (~1e-7 relative),
+    // much cheaper than a division.
+    __m256 den = _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), ax, _mm256_set1_ps(1.0f));
+    __m256 r0 = _mm256_rcp_ps(den);
+    __m256 t = _mm256_mul_ps(r0, _mm256_fnmadd_ps(den, r0, _mm256_set1_ps(2.0f)));
     __m256 p = _mm256_set1_ps(1.061405429f);
     p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
     p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));

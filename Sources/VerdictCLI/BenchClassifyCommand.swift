@@ -15,6 +15,7 @@ struct BenchClassifyCommand: ParsableCommand {
     @Option(help: "Texts per forward pass.") var batchSize: Int = 32
     @Option(help: "Timed repeats (the best is reported).") var repeats: Int = 3
     @Option(help: "Single-sentence calls timed for latency (the best is reported).") var latencyRepeats: Int = 20
+    @Flag(help: "Also print where one pass over the file spends its time, per kind of operation.") var profile = false
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
@@ -41,6 +42,27 @@ struct BenchClassifyCommand: ParsableCommand {
             let tokens = try classifier.tokenizer.encodeBatch(texts, options: TokenizationOptions(truncation: .longestFirst, maxLength: classifier.maxLength)).reduce(0) { $0 + $1.ids.count }
             print(String(format: "verdict: %d texts (%d tokens) in %.3f s: %.1f texts/s; one sentence %.2f ms; threads %d",
                          texts.count, tokens, best, Double(texts.count) / best, latency * 1000, Parallel.threadCount))
+            if profile { try printProfile(classifier, texts) }
         }
+    }
+
+    /// One more pass with `OpProfiler` on: time per kind of operation, as a share of the pass.
+    private func printProfile(_ classifier: TextClassificationPipeline, _ texts: [String]) throws {
+        let start = Date()
+        let encodings = try classifier.encode(texts)
+        let tokenizing = Date().timeIntervalSince(start)
+        OpProfiler.setEnabled(true)
+        defer { OpProfiler.setEnabled(false) }
+        let modelStart = Date()
+        _ = try classifier.logits(encodings: encodings, batchSize: batchSize)
+        let model = Date().timeIntervalSince(modelStart)
+        let entries = OpProfiler.entries, total = tokenizing + model
+        print("| where the time goes (one pass, \(classifier.model.parameters.precision.rawValue)) | calls | ms | share |")
+        print("| --- | --- | --- | --- |")
+        print(String(format: "| tokenizing | 1 | %.1f | %.1f %% |", tokenizing * 1000, 100 * tokenizing / total))
+        for e in entries { print(String(format: "| %@ | %d | %.1f | %.1f %% |", e.kind.rawValue, e.calls, e.seconds * 1000, 100 * e.seconds / total)) }
+        let other = model - entries.reduce(0) { $0 + $1.seconds }
+        print(String(format: "| other (head, packing the batch, copies) | | %.1f | %.1f %% |", other * 1000, 100 * other / total))
+        print(String(format: "| total | | %.1f | 100 %% |", total * 1000))
     }
 }

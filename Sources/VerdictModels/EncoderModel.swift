@@ -106,7 +106,7 @@ public struct TransformerStack: Sendable {
 
     func forward(_ batch: PackedBatch, memory: Tensor? = nil, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?) {
         let positions = embeddings.positions(batch)
-        var (x, embeddingCache) = embeddings.forward(batch, p, rng: &rng, keepCache: keepCache)
+        var (x, embeddingCache) = OpProfiler.measure(.embeddings) { embeddings.forward(batch, p, rng: &rng, keepCache: keepCache) }
         var relative: Tensor? = nil, relativeNorm: Ops.LayerNormCache? = nil
         if let relativeEmbeddings { (relative, relativeNorm) = relativeEmbeddings.forward(p) }
         var caches: [TransformerLayer.Cache] = []

@@ -161,11 +161,11 @@ public enum Ops {
 
     /// Applies `activation` element-wise.
     public static func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
-        var y = x
         let n = x.count
-        x.scalars.withUnsafeBufferPointer { xp in
-            y.scalars.withUnsafeMutableBufferPointer { yp in
-                let (x0, y0) = (xp.baseAddress!, yp.baseAddress!)
+        // Every element is written: no copy of x first.
+        return Tensor(shape: x.shape) { yp in
+            x.scalars.withUnsafeBufferPointer { xp in
+                guard let x0 = xp.baseAddress, let y0 = yp.baseAddress else { return }
                 Parallel.chunks(n, granularity: 4096) { r in
                     let (xs, ys) = (x0 + r.lowerBound, y0 + r.lowerBound)
                     switch activation {
@@ -178,7 +178,6 @@ public enum Ops {
                 }
             }
         }
-        return y
     }
 
     /// Backward of `activate`: `dy * f'(x)`.

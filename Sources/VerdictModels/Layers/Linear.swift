@@ -9,11 +9,11 @@ extension ParameterStore {
     func linear(_ x: Tensor, _ prefix: String) -> Tensor {
         linearNames?.record(prefix + ".weight")
         switch packedWeight(prefix + ".weight") {
-        case .float32(let packed)?: return Ops.linear(x, packedWeight: packed, bias: tensors[prefix + ".bias"])
-        case .int8(let quantized)?: return Ops.linear(x, quantizedWeight: quantized, bias: tensors[prefix + ".bias"])
+        case .float32(let packed)?: return OpProfiler.measure(.linearFloat32) { Ops.linear(x, packedWeight: packed, bias: tensors[prefix + ".bias"]) }
+        case .int8(let quantized)?: return OpProfiler.measure(.linearInt8) { Ops.linear(x, quantizedWeight: quantized, bias: tensors[prefix + ".bias"]) }
         case nil: break
         }
-        return Ops.linear(x, weight: self[prefix + ".weight"], bias: tensors[prefix + ".bias"])
+        return OpProfiler.measure(.linearFloat32) { Ops.linear(x, weight: self[prefix + ".weight"], bias: tensors[prefix + ".bias"]) }
     }
 
     /// Backward of `linear`: accumulates the weight and bias gradients into `grads`, returns dx.
@@ -34,8 +34,10 @@ extension ParameterStore {
 
     /// A norm of either kind (RMSNorm has a weight only).
     func norm(_ x: Tensor, _ prefix: String, _ kind: NormKind, eps: Float) -> (Tensor, Ops.LayerNormCache) {
-        guard kind == .rmsNorm else { return layerNorm(x, prefix, eps: eps) }
-        return Ops.rmsNorm(x, gamma: self[prefix + ".weight"], eps: eps)
+        OpProfiler.measure(.norm) {
+            guard kind == .rmsNorm else { return layerNorm(x, prefix, eps: eps) }
+            return Ops.rmsNorm(x, gamma: self[prefix + ".weight"], eps: eps)
+        }
     }
 
     func normBackward(_ dy: Tensor, input x: Tensor, cache: Ops.LayerNormCache, _ prefix: String, _ kind: NormKind,

@@ -128,7 +128,7 @@ struct TransformerLayer {
         var out = body(input, &rng)
         let drop = Dropout.mask(count: out.count, p: dropout, rng: &rng)
         Dropout.apply(&out, drop)
-        let sum = Ops.add(out, x)
+        let sum = OpProfiler.measure(.residual) { Ops.add(out, x) }
         var y = sum, sumNorm: Ops.LayerNormCache? = nil
         if !pre, let name { (y, sumNorm) = p.norm(sum, name, norm, eps: eps) }
         return (y, ResidualCache(x: x, input: input, inputNorm: inputNorm, drop: drop, sum: sum, sumNorm: sumNorm))
@@ -172,8 +172,10 @@ struct TransformerLayer {
                     let longest = batch.lengths.max() ?? 0
                     (positional, positionalCache) = terms.project(relative, rows: terms.rowsUsed(length: longest), p, rng: &rng)
                 }
-                (context, attentionCache) = PackedAttention.forward(q: q, k: k, v: v, positional: positional, offsets: batch.offsets,
-                                                                    options: attention, p, dropout: attentionDropout, rng: &rng, keepCache: keepCache)
+                (context, attentionCache) = OpProfiler.measure(.attention) {
+                    PackedAttention.forward(q: q, k: k, v: v, positional: positional, offsets: batch.offsets,
+                                            options: attention, p, dropout: attentionDropout, rng: &rng, keepCache: keepCache)
+                }
             }
             return p.linear(context, names.attentionOutput)
         }
@@ -307,9 +309,11 @@ struct TransformerLayer {
     }
 
     private func activate(_ z: Tensor) -> Tensor {
-        guard mlp == .gated else { return Ops.activate(z, activation) }
-        let parts = Ops.splitColumns(z, into: 2)
-        return Ops.multiply(Ops.activate(parts[0], activation), parts[1])
+        OpProfiler.measure(.activation) {
+            guard mlp == .gated else { return Ops.activate(z, activation) }
+            let parts = Ops.splitColumns(z, into: 2)
+            return Ops.multiply(Ops.activate(parts[0], activation), parts[1])
+        }
     }
 
     private func activationBackward(_ dy: Tensor, input z: Tensor) -> Tensor {
