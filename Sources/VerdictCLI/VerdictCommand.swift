@@ -6,6 +6,6 @@ struct VerdictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verdict",
         abstract: "Native Swift text classification with transformer models.",
-        subcommands: [ClassifyCommand.self, EvaluateCommand.self, EmbedCommand.self, InspectCommand.self, QuantizeCommand.self, TokenizeCommand.self, TrainCommand.self, ServeCommand.self, BenchClassifyCommand.self, BenchTrainCommand.self, BenchKernelsCommand.self, BenchTokenizerCommand.self, BenchDatasetCommand.self]
+        subcommands: [ClassifyCommand.self, EvaluateCommand.self, EmbedCommand.self, InspectCommand.self, QuantizeCommand.self, TokenizeCommand.self, TrainCommand.self, ServeCommand.self, BenchClassifyCommand.self, BenchTrainCommand.self, BenchKernelsCommand.self, BenchScalingCommand.self, BenchTokenizerCommand.self, BenchDatasetCommand.self]
     )
 }
