@@ -51,5 +51,7 @@ let package = Package(
         .testTarget(name: "VerdictTokenizersTests", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictServerTests", dependencies: ["VerdictServer", "VerdictPipelines", "VerdictJSON"], swiftSettings: settings),
         .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI"], swiftSettings: settings),
+        .testTarget(name: "VerdictFuzzTests", dependencies: ["VerdictHub", "VerdictTokenizers", "VerdictDatasets", "VerdictModels", "VerdictServer",
+                                                             "VerdictTensor", "VerdictJSON"], swiftSettings: settings),
     ]
 )

@@ -69,19 +69,32 @@ public final class TextClassificationPipeline: @unchecked Sendable {
     /// The logits of already tokenized inputs, `[count, numLabels]`, in input order. Each encoding
     /// must fit the model (`ids.count <= maxLength`). A decoder without `pad_token_id` takes one
     /// text per batch (what `transformers`' pipeline does with its default batch size of 1).
-    public func logits(encodings: [Encoding], batchSize: Int = 32) throws(ModelInputError) -> Tensor {
+    /// A batch holds at most `batchSize` texts and, unless it is a single text, at most
+    /// `maxBatchTokens` tokens: long texts go in smaller batches, which keeps memory bounded and
+    /// the activations in cache (32 texts of 512 tokens run about 20 % slower per token than 8).
+    public func logits(encodings: [Encoding], batchSize: Int = 32, maxBatchTokens: Int = TextClassificationPipeline.defaultMaxBatchTokens) throws(ModelInputError) -> Tensor {
         let labels = model.config.numLabels
-        let batchSize = min(batchSize, model.maxBatchSequences ?? batchSize)
+        let batchSize = max(1, min(batchSize, model.maxBatchSequences ?? batchSize))
         var out = Tensor(shape: [encodings.count, labels])
         // Similar lengths together keep batches uniform; packing means no padding is computed anyway.
         let order = encodings.indices.sorted { encodings[$0].ids.count < encodings[$1].ids.count }
-        for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
-            let indices = Array(order[start..<min(start + max(1, batchSize), order.count)])
+        var start = 0
+        while start < order.count {
+            var end = start + 1, tokens = encodings[order[start]].ids.count
+            while end < order.count && end - start < batchSize && tokens + encodings[order[end]].ids.count <= maxBatchTokens {
+                tokens += encodings[order[end]].ids.count
+                end += 1
+            }
+            let indices = Array(order[start..<end])
+            start = end
             let batchLogits = try model.logits(PackedBatch(encodings: indices.map { encodings[$0] }, tokenTypes: tokenizer.returnsTokenTypeIds))
             for (j, i) in indices.enumerated() { for c in 0..<labels { out.scalars[i * labels + c] = batchLogits.scalars[j * labels + c] } }
         }
         return out
     }
+
+    /// The token budget of one batch (`logits(encodings:batchSize:maxBatchTokens:)`).
+    public static let defaultMaxBatchTokens = 4096
 
     /// Labelled scores per text.
     public func callAsFunction(_ texts: [String], pairs: [String]? = nil, topK: TopK = .one,

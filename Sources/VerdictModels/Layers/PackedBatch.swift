@@ -30,14 +30,19 @@ public struct PackedBatch: Sendable {
     public var sequenceCount: Int { offsets.count - 1 }
     public var lengths: [Int] { zip(offsets.dropFirst(), offsets).map { $0 - $1 } }
 
-    /// Packs token id sequences; padding (attention mask 0) is dropped.
+    /// Packs token id sequences; padding (attention mask 0) is dropped. `tokenTypes` and
+    /// `attentionMasks`, when given, have one value per token of each sequence (a mismatch is a
+    /// programming error). Ids and types outside the model's tables, however large, are kept
+    /// (saturated to `Int32`) so that the model rejects them with `ModelInputError`.
     public init(sequences: [[Int]], tokenTypes: [[Int]]? = nil, attentionMasks: [[Int]]? = nil) {
+        precondition(tokenTypes.map { $0.map(\.count) == sequences.map(\.count) } ?? true, "PackedBatch: tokenTypes must match the sequences' shape")
+        precondition(attentionMasks.map { $0.map(\.count) == sequences.map(\.count) } ?? true, "PackedBatch: attentionMasks must match the sequences' shape")
         inputIds = []; tokenTypeIds = []; positions = []; offsets = [0]
         for (i, ids) in sequences.enumerated() {
             var p: Int32 = 0
             for (j, id) in ids.enumerated() where attentionMasks?[i][j] ?? 1 != 0 {
-                inputIds.append(Int32(id))
-                tokenTypeIds.append(Int32(tokenTypes?[i][j] ?? 0))
+                inputIds.append(Int32(clamping: id))
+                tokenTypeIds.append(Int32(clamping: tokenTypes?[i][j] ?? 0))
                 positions.append(p)
                 p += 1
             }

@@ -119,8 +119,8 @@ enum TokenizerJSON {
         var pairs: [(String, Int)] = []
         pairs.reserveCapacity(members.count)
         for (k, v) in members {
-            guard case .number(let d, true) = v, d >= 0, d < 1e12 else {
-                throw TokenizerError.invalidValue(file: n.file, path: n.path + "[\"\(k)\"]", expected: "a non-negative integer id")
+            guard case .number(let d, true) = v, d >= 0, d <= Double(Int32.max) else {
+                throw TokenizerError.invalidValue(file: n.file, path: n.path + "[\"\(k)\"]", expected: "a non-negative integer id below 2^31")
             }
             pairs.append((k, Int(d)))
         }

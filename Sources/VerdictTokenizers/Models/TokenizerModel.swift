@@ -37,21 +37,28 @@ struct ExactKey: Hashable {
 /// A vocabulary: exact-scalar lookup in both directions.
 struct Vocabulary: Sendable {
     private(set) var tokenToIdMap: [ExactKey: Int]
+    /// Tokens by id for the dense ids (every real vocabulary); ids far beyond the vocabulary's
+    /// size (a broken or hostile file: `"x": 4294967296`) go to `sparseIdToToken` instead of
+    /// sizing this array by the largest id.
     private(set) var idToTokenList: [String?]
+    private var sparseIdToToken: [Int: String] = [:]
 
     init(_ pairs: [(String, Int)]) {
         var map: [ExactKey: Int] = [:]
         map.reserveCapacity(pairs.count)
         var maxId = -1
         for (t, i) in pairs { map[ExactKey(t)] = i; maxId = max(maxId, i) }
-        var list = [String?](repeating: nil, count: maxId + 1)
-        for (t, i) in pairs where i >= 0 { list[i] = t }
+        let denseCount = min(maxId + 1, 4 * pairs.count + 1024)
+        var list = [String?](repeating: nil, count: max(0, denseCount))
+        for (t, i) in pairs where i >= 0 {
+            if i < list.count { list[i] = t } else { sparseIdToToken[i] = t }
+        }
         tokenToIdMap = map
         idToTokenList = list
     }
 
     func id(_ token: String) -> Int? { tokenToIdMap[ExactKey(token)] }
-    func token(_ id: Int) -> String? { id >= 0 && id < idToTokenList.count ? idToTokenList[id] : nil }
+    func token(_ id: Int) -> String? { id >= 0 && id < idToTokenList.count ? idToTokenList[id] : sparseIdToToken[id] }
     var count: Int { tokenToIdMap.count }
     var dictionary: [String: Int] {
         var d: [String: Int] = [:]
