@@ -190,7 +190,7 @@ public final class ClassificationServer: Sendable {
         let id2label: JSONValue = .object(labels.enumerated().map { (String($0.offset), .string($0.element)) })
         return .object([
             ("model_id", .string(configuration.modelID)),
-            ("model_dtype", .string("float32")),
+            ("model_dtype", .string(pipeline.model.parameters.precision.rawValue)),   // "float32", or "int8" with --dtype int8
             ("model_type", .object([("classifier", .object([("id2label", id2label)]))])),
             ("max_concurrent_requests", .int(configuration.maxQueuedInputs)),
             ("max_input_length", .int(pipeline.maxLength)),
