@@ -54,10 +54,16 @@ final class FuzzTests: XCTestCase {
 
     private func fixture(_ path: String) throws -> Data { try Data(contentsOf: Self.root.appendingPathComponent(path)) }
 
+    private static let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("verdict-fuzz-\(getpid())")
+
     private var temporary: URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("verdict-fuzz-\(getpid())")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try? FileManager.default.createDirectory(at: Self.scratch, withIntermediateDirectories: true)
+        return Self.scratch
+    }
+
+    override class func tearDown() {
+        try? FileManager.default.removeItem(at: scratch)
+        super.tearDown()
     }
 
     // MARK: checkpoints
