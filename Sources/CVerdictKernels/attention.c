@@ -60,24 +60,6 @@ static void attention_portable(const float *q, long ldq, const float *kt, const 
 // ---- AVX2 --------------------------------------------------------------------------------------
 
 #if VK_X86
-VK_AVX2 static inline __m256 exp256_a(__m256 x) {
-    const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-87.3365447504f);
-    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
-    __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
-    __m256 y = _mm256_set1_ps(1.9875691500E-4f);
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507E-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073E-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894E-2f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459E-1f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
-    __m256 x2 = _mm256_mul_ps(x, x);
-    y = _mm256_fmadd_ps(y, x2, _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
-    __m256i n = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(n));
-}
-
 // strip[i][j] = scale * q_i . k_j for the 4 rows of the block and keys [j0, j1), 16 at a time
 // (the strip has room for the rounded-up end).
 VK_AVX2 static void scores_avx2(const float *q, long ldq, const float *kt, long l, long d, float scale,
@@ -109,26 +91,20 @@ VK_AVX2 static void scores_avx2(const float *q, long ldq, const float *kt, long 
 VK_AVX2 static float exp_row_avx2(float *row, long j0, long j1, long lo, long hi) {
     for (long j = j0; j < lo; j++) row[j] = 0;
     for (long j = hi; j < j1; j++) row[j] = 0;
-    float mx = -INFINITY;
     long j = lo;
     __m256 vmax = _mm256_set1_ps(-INFINITY);
     for (; j + 8 <= hi; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(row + j));
-    float m8[8];
-    _mm256_storeu_ps(m8, vmax);
-    for (int t = 0; t < 8; t++) if (m8[t] > mx) mx = m8[t];
+    float mx = hmax256(vmax);
     for (; j < hi; j++) if (row[j] > mx) mx = row[j];
     __m256 vm = _mm256_set1_ps(mx), vsum = _mm256_setzero_ps();
     float sum = 0;
     for (j = lo; j + 8 <= hi; j += 8) {
-        __m256 e = exp256_a(_mm256_sub_ps(_mm256_loadu_ps(row + j), vm));
+        __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(row + j), vm));
         _mm256_storeu_ps(row + j, e);
         vsum = _mm256_add_ps(vsum, e);
     }
     for (; j < hi; j++) { row[j] = expf(row[j] - mx); sum += row[j]; }
-    float s8[8];
-    _mm256_storeu_ps(s8, vsum);
-    for (int t = 0; t < 8; t++) sum += s8[t];
-    return sum;
+    return sum + hsum256(vsum);
 }
 
 // out rows i0..i0+mr-1 = strip . V[j0, j1) / sums, 16 columns of d at a time (d a multiple of 8).

@@ -107,10 +107,7 @@ VK_AVX2 static void quantize_row_avx2(const float *x, long K, long K4, uint8_t *
         __m256 v = _mm256_loadu_ps(x + k);
         vlo = _mm256_min_ps(vlo, v); vhi = _mm256_max_ps(vhi, v);
     }
-    float l[8], h[8];
-    _mm256_storeu_ps(l, vlo); _mm256_storeu_ps(h, vhi);
-    float lo = 0, hi = 0;
-    for (int i = 0; i < 8; i++) { if (l[i] < lo) lo = l[i]; if (h[i] > hi) hi = h[i]; }
+    float lo = hmin256(vlo), hi = hmax256(vhi);   // both started at 0, so they include it
     for (; k < K; k++) { if (x[k] < lo) lo = x[k]; if (x[k] > hi) hi = x[k]; }
     row_parameters(lo, hi, scale, zero);
     float inv = 1.0f / *scale;
