@@ -19,7 +19,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "VerdictJSON", swiftSettings: settings),
-        .target(name: "CVerdictKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        // No unsafeFlags, so that Verdict can be a versioned dependency: the kernels build at SwiftPM's
+        // own optimisation level (-O0 debug, -O2 release? see docs/Install.md).
+        .target(name: "CVerdictKernels"),
         .target(name: "VerdictTensor", dependencies: ["CVerdictKernels"], swiftSettings: settings),
         .target(name: "VerdictProgress", swiftSettings: settings),
         .target(name: "VerdictTokenizers", dependencies: ["VerdictJSON"], swiftSettings: settings),
@@ -28,7 +30,9 @@ let package = Package(
         .target(name: "VerdictDatasets", dependencies: ["VerdictJSON", "VerdictProgress"], swiftSettings: settings),
         .target(name: "VerdictMetrics", swiftSettings: settings),
         .target(name: "VerdictTraining", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers", "VerdictJSON", "VerdictProgress"], swiftSettings: settings),
-        .target(name: "VerdictPipelines", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
+        // The bundled default model, a resource so that it travels with the code (docs/Install.md).
+        .target(name: "VerdictDefaultModel", resources: [.copy("default-sentiment")], swiftSettings: settings),
+        .target(name: "VerdictPipelines", dependencies: ["VerdictDefaultModel", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .target(
             name: "VerdictServer",
             dependencies: ["VerdictPipelines", "VerdictTokenizers", "VerdictJSON", .product(name: "Hummingbird", package: "hummingbird"),
@@ -38,7 +42,7 @@ let package = Package(
         .target(name: "Verdict", dependencies: ["VerdictPipelines", "VerdictTokenizers", "VerdictTensor", "VerdictHub", "VerdictModels", "VerdictTraining", "VerdictDatasets", "VerdictMetrics", "VerdictProgress"], swiftSettings: settings),
         .executableTarget(
             name: "VerdictCLI",
-            dependencies: ["Verdict", "VerdictServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Verdict", "VerdictServer", "VerdictDefaultModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: settings
         ),
         .testTarget(name: "VerdictTensorTests", dependencies: ["VerdictTensor"], swiftSettings: settings),
@@ -46,7 +50,7 @@ let package = Package(
         .testTarget(name: "VerdictHubTests", dependencies: ["VerdictHub", "VerdictTensor"], swiftSettings: settings),
         .testTarget(name: "VerdictMetricsTests", dependencies: ["VerdictMetrics"], swiftSettings: settings),
         .testTarget(name: "VerdictModelsTests", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
-        .testTarget(name: "VerdictPipelinesTests", dependencies: ["VerdictPipelines", "VerdictModels", "VerdictHub", "VerdictTokenizers"], swiftSettings: settings),
+        .testTarget(name: "VerdictPipelinesTests", dependencies: ["VerdictPipelines", "VerdictDefaultModel", "VerdictModels", "VerdictHub", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTrainingTests", dependencies: ["VerdictTraining", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTokenizersTests", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictServerTests", dependencies: ["VerdictServer", "VerdictPipelines", "VerdictJSON"], swiftSettings: settings),

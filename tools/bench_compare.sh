@@ -14,7 +14,7 @@
 #   SKIP_BUILD=1     use the existing .build/release/verdict instead of `swift build -c release`
 #   VERDICT_SHARED_DIR=../shared   where data/sst2 and data/amazon-reviews are
 #
-# Workloads: MiniLM-L6 (Models/default-sentiment, the bundled model) and DistilBERT-base shape (random weights,
+# Workloads: MiniLM-L6 (Sources/VerdictDefaultModel/default-sentiment, the bundled model) and DistilBERT-base shape (random weights,
 # tools/make_bench_models.py, in .build/bench-models), each on SST-2 dev and on Amazon books dev. Every engine
 # reads the same TSV (the first rows are copied to .build/bench-compare/inputs) in batches of 32:
 #   Verdict fp32, int8   `verdict bench-classify` (in process: texts/s, one-sentence latency) and `verdict classify
@@ -339,8 +339,8 @@ main() {
   local sst2=$SHARED/data/sst2/dev.tsv books=$SHARED/data/amazon-reviews/books/dev.tsv
   local sst2_name="SST-2 dev" books_name="Amazon books dev, first $LIMIT"
   [ -n "$SST2_LIMIT" ] && sst2_name="SST-2 dev, first $SST2_LIMIT"
-  add_workload minilm-sst2 "MiniLM-L6, $sst2_name" Models/default-sentiment minilm-l6 "$sst2" "$SST2_LIMIT"
-  add_workload minilm-books "MiniLM-L6, $books_name" Models/default-sentiment minilm-l6 "$books" "$LIMIT"
+  add_workload minilm-sst2 "MiniLM-L6, $sst2_name" Sources/VerdictDefaultModel/default-sentiment minilm-l6 "$sst2" "$SST2_LIMIT"
+  add_workload minilm-books "MiniLM-L6, $books_name" Sources/VerdictDefaultModel/default-sentiment minilm-l6 "$books" "$LIMIT"
   add_workload distilbert-sst2 "DistilBERT-base, $sst2_name" "$MODELS_DIR/distilbert-base" distilbert-base "$sst2" "$SST2_LIMIT"
   add_workload distilbert-books "DistilBERT-base, $books_name" "$MODELS_DIR/distilbert-base" distilbert-base "$books" "$LIMIT"
   for w in "${WORKLOADS[@]}"; do run_workload "$w"; done

@@ -4,7 +4,7 @@
 # Defaults: the bundled default model, python3. Both sides use 2 threads and batches of 32.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:-Models/default-sentiment}
+model=${1:-Sources/VerdictDefaultModel/default-sentiment}
 python=${2:-python3}
 shared=${VERDICT_SHARED_DIR:-../shared}
 swift build -c release --product verdict >/dev/null

@@ -6,9 +6,9 @@ Usage: python tools/make_bench_models.py OUT_DIR
 Writes OUT_DIR/distilbert-base: a randomly initialised (torch.manual_seed(0))
 DistilBertForSequenceClassification in DistilBERT-base shape (dim 768, 6 layers, 12 heads, hidden_dim 3072,
 vocab 30522, 512 positions, 2 labels NEGATIVE/POSITIVE) as model.safetensors + config.json, with the tokenizer
-files of Models/default-sentiment (the same uncased BERT vocabulary of 30,522 tokens, so texts split into the
+files of Sources/VerdictDefaultModel/default-sentiment (the same uncased BERT vocabulary of 30,522 tokens, so texts split into the
 real number of tokens). Speed does not depend on the weights' values; accuracy of this model is chance level.
-The MiniLM-L6 workload of the benchmark is Models/default-sentiment itself.
+The MiniLM-L6 workload of the benchmark is Sources/VerdictDefaultModel/default-sentiment itself.
 """
 import os, shutil, sys
 
@@ -16,7 +16,7 @@ import torch
 from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-TOKENIZER_SRC = os.path.join(ROOT, "Models", "default-sentiment")
+TOKENIZER_SRC = os.path.join(ROOT, "Sources", "VerdictDefaultModel", "default-sentiment")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json")
 
 

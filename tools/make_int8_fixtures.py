@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference scores for the int8 test: the bundled default model (Models/default-sentiment) through
+"""Reference scores for the int8 test: the bundled default model (Sources/VerdictDefaultModel/default-sentiment) through
 `transformers`' text-classification pipeline in fp32 on the first 100 SST-2 dev sentences.
 
 Verdict's int8 path (dynamic quantisation) is checked against these fp32 scores with the
@@ -23,7 +23,7 @@ def main():
     texts = [r["sentence"] for r in rows]
     labels = [int(r["label"]) for r in rows]
     torch.set_num_threads(2)
-    clf = pipeline("text-classification", model=os.path.join(root, "Models", "default-sentiment"), device="cpu", dtype=torch.float32)
+    clf = pipeline("text-classification", model=os.path.join(root, "Sources", "VerdictDefaultModel", "default-sentiment"), device="cpu", dtype=torch.float32)
     scores = clf(texts, top_k=None, batch_size=32, truncation=True)
     out = {"texts": texts, "labels": labels,
            "scores": [sorted(([s["label"], s["score"]] for s in one), key=lambda p: p[0]) for one in scores]}

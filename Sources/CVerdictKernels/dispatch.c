@@ -19,6 +19,32 @@ int vk_uses_avx2(void) {
 
 void vk_force_portable(int portable) { forced_portable = portable; }
 
+int vk_cpu_features(void) {
+    int f = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) f |= VK_CPU_AVX2;
+    if (__builtin_cpu_supports("fma")) f |= VK_CPU_FMA;
+    if (__builtin_cpu_supports("f16c")) f |= VK_CPU_F16C;
+    if (__builtin_cpu_supports("avx512f")) f |= VK_CPU_AVX512F;
+    if (__builtin_cpu_supports("avx512bw")) f |= VK_CPU_AVX512BW;
+    if (__builtin_cpu_supports("avx512vnni")) f |= VK_CPU_AVX512VNNI;
+    if (__builtin_cpu_supports("avxvnni")) f |= VK_CPU_AVXVNNI;
+    if (__builtin_cpu_supports("avx512bf16")) f |= VK_CPU_AVX512BF16;
+#endif
+    return f;
+}
+
+#define VK_STRINGIFY2(x) #x
+#define VK_STRINGIFY(x) VK_STRINGIFY2(x)
+const char *vk_build_commit(void) {
+#ifdef VERDICT_COMMIT
+    return VK_STRINGIFY(VERDICT_COMMIT);
+#else
+    return "";
+#endif
+}
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif

@@ -34,7 +34,7 @@ struct ClassifyCommand: ParsableCommand {
                 if json {
                     printJSONLine([("text", .string(text)), ("labels", .array(scores.map { .object([("label", .string($0.label)), ("score", .double(Double($0.score)))]) }))])
                 } else {
-                    print(scores.map { String(format: "%@ %.4f", $0.label, $0.score) }.joined(separator: ", ") + "\t" + text)
+                    print(scores.map(\.description).joined(separator: ", ") + "\t" + text)
                 }
             }
         }

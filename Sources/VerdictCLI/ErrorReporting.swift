@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Verdict
 
 /// Runs a command body; library errors are printed to stderr as one line (no stack trace) and
 /// the process exits non-zero. Argument errors keep argument-parser's usage output.
@@ -10,6 +11,11 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
         throw e
     } catch let e as ExitCode {
         throw e
+    } catch let e as DefaultModel.NotFound {
+        // The library's message names the library's remedies; on the command line the remedy is a flag.
+        let searched = e.searched.joined(separator: ", ")
+        FileHandle.standardError.write(Data("error: the default model was not found (searched \(searched)); pass --model DIR|ID or set VERDICT_DEFAULT_MODEL\n".utf8))
+        throw ExitCode.failure
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode.failure

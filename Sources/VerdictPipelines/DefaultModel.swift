@@ -1,27 +1,33 @@
 import Foundation
-import VerdictHub
+import VerdictDefaultModel
 
 /// Verdict's bundled default model: a binary sentiment classifier (NEGATIVE/POSITIVE)
-/// fine-tuned by Verdict from all-MiniLM-L6-v2 on SST-2 (recipe: `recipes/default-sentiment.json`),
-/// stored in the repository at `Models/default-sentiment`.
+/// fine-tuned by Verdict from all-MiniLM-L6-v2 on SST-2 (recipe: `recipes/default-sentiment.json`).
+///
+/// It ships with the code as a resource of the `VerdictDefaultModel` target
+/// (`Sources/VerdictDefaultModel/default-sentiment`), so `pipeline(.textClassification)` works
+/// in any package that depends on Verdict and in an installed `verdict`; see docs/Install.md.
 public enum DefaultModel {
-    /// Folder name inside the repository.
-    public static let relativePath = "Models/default-sentiment"
+    /// The model's folder inside the repository.
+    public static let relativePath = "Sources/VerdictDefaultModel/default-sentiment"
 
-    /// The default model's folder: `$VERDICT_DEFAULT_MODEL`, else `Models/default-sentiment` found
-    /// next to the running executable's checkout (`.build/<config>/verdict`) or in the current directory.
-    public static func path() throws -> String {
-        let fm = FileManager.default
-        if let env = ProcessInfo.processInfo.environment["VERDICT_DEFAULT_MODEL"], !env.isEmpty { return env }
-        var candidates: [URL] = []
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        var dir = executable.deletingLastPathComponent()
-        for _ in 0..<5 {
-            candidates.append(dir.appendingPathComponent(relativePath))
-            dir = dir.deletingLastPathComponent()
+    /// The default model could not be found.
+    public struct NotFound: Error, CustomStringConvertible {
+        /// The folders that were searched.
+        public var searched: [String]
+        public init(searched: [String]) { self.searched = searched }
+        public var description: String {
+            "Verdict's default model was not found (searched \(searched.joined(separator: ", "))); "
+                + "give the pipeline a model folder or Hub id, e.g. pipeline(.textClassification, model: \"path/to/model\"), "
+                + "or set VERDICT_DEFAULT_MODEL to a model folder"
         }
-        candidates.append(URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent(relativePath))
-        if let found = candidates.first(where: { fm.fileExists(atPath: $0.appendingPathComponent("config.json").path) }) { return found.path }
-        throw CheckpointError.unreadableFile(path: relativePath, reason: "the default model was not found; pass --model or set VERDICT_DEFAULT_MODEL")
+    }
+
+    /// The default model's folder: `$VERDICT_DEFAULT_MODEL` when set, else the bundled copy
+    /// (beside the running executable, in `<prefix>/share/verdict`, or in Verdict's sources).
+    public static func path() throws -> String {
+        if let env = ProcessInfo.processInfo.environment["VERDICT_DEFAULT_MODEL"], !env.isEmpty { return env }
+        if let folder = DefaultModelResource.folder() { return folder.path }
+        throw NotFound(searched: DefaultModelResource.candidates().map(\.path))
     }
 }

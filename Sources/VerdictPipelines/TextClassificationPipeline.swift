@@ -5,9 +5,11 @@ import VerdictTensor
 import VerdictTokenizers
 
 /// One label and its score.
-public struct LabelScore: Sendable, Equatable {
+public struct LabelScore: Sendable, Equatable, CustomStringConvertible {
     public var label: String
     public var score: Float
+    /// `POSITIVE 0.9970`: the label and the score to four decimals, as `verdict classify` prints them.
+    public var description: String { label + " " + String(format: "%.4f", Double(score)) }
 }
 
 /// How raw logits become scores (`function_to_apply`).

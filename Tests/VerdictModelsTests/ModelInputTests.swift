@@ -7,7 +7,7 @@ import VerdictTokenizers
 /// Inputs and files that used to crash the process now give one-line errors naming what is wrong.
 final class ModelInputTests: XCTestCase {
     static let decoders = ModelFixtures.repoRoot.appendingPathComponent("Fixtures/decoders")
-    static let defaultModel = ModelFixtures.repoRoot.appendingPathComponent("Models/default-sentiment")
+    static let defaultModel = ModelFixtures.repoRoot.appendingPathComponent("Sources/VerdictDefaultModel/default-sentiment")
 
     /// A copy of `source` with `edit` applied to its config.json (and, optionally, another tokenizer).
     private func copy(_ source: URL, tokenizerFrom: URL? = nil, edit: (inout [String: Any]) -> Void = { _ in }) throws -> URL {

@@ -45,7 +45,7 @@ final class PipelineParityTests: XCTestCase {
         let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.folder.appendingPathComponent("default-sentiment-sst2.golden.json"))) as! [String: Any]
         let texts = golden["texts"] as! [String], labels = golden["labels"] as! [Int]
         let expected = (golden["scores"] as! [[[Any]]]).map { pairs in Dictionary(uniqueKeysWithValues: pairs.map { ($0[0] as! String, ($0[1] as! NSNumber).floatValue) }) }
-        let model = Self.folder.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Models/default-sentiment").path
+        let model = Self.folder.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Sources/VerdictDefaultModel/default-sentiment").path
         var results: [InferencePrecision: (maxDifference: Float, meanDifference: Float, sameTop: Int, correct: Int)] = [:]
         for precision in InferencePrecision.allCases {
             let pipe = try TextClassificationPipeline(model: model, precision: precision)

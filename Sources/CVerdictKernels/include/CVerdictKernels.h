@@ -14,6 +14,15 @@ extern "C" {
 
 /// 1 when the AVX2+FMA kernels are in use (the CPU has AVX2, FMA and F16C, as every AVX2 CPU does).
 int vk_uses_avx2(void);
+/// The CPU's vector features as detected at run time (VK_CPU_* bits), whatever path is in use.
+int vk_cpu_features(void);
+enum {
+    VK_CPU_AVX2 = 1, VK_CPU_FMA = 2, VK_CPU_F16C = 4, VK_CPU_AVX512F = 8, VK_CPU_AVX512BW = 16,
+    VK_CPU_AVX512VNNI = 32, VK_CPU_AVXVNNI = 64, VK_CPU_AVX512BF16 = 128
+};
+/// The commit the kernels were built from when the build passed -DVERDICT_COMMIT=<sha>
+/// (`make install` does), else an empty string.
+const char *vk_build_commit(void);
 /// Forces the portable kernels (for tests that compare both paths). 0 restores auto-detection.
 void vk_force_portable(int portable);
 /// Runs the path's peak arithmetic loop (fp32 FMA, or with int8 the u8 x s8 dot product of the
