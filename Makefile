@@ -33,6 +33,9 @@ INSTALLED_DIRS := share/verdict/default-sentiment share/verdict
 all: build
 
 build:
+	@if [ "$$(uname)" = Linux ] && ! ldconfig -p | grep 'libcurl\.so ' >/dev/null; then \
+		echo "make: the static build links Foundation's networking, which needs libcurl's development files:" \
+			"apt-get install libcurl4-openssl-dev" >&2; exit 1; fi
 	$(SWIFT) build -c release --product verdict --static-swift-stdlib --scratch-path $(SCRATCH) \
 		-Xcc -DVERDICT_COMMIT=$(COMMIT)
 
@@ -40,7 +43,7 @@ build:
 # plugin runs), built from the checkout SwiftPM already resolved; completions from the binary itself.
 $(GENERATED)/stamp: build
 	$(SWIFT) build --package-path $(SCRATCH)/checkouts/swift-argument-parser --scratch-path $(SCRATCH)/argument-parser \
-		--product generate-manual
+		--product generate-manual -Xswiftc -suppress-warnings
 	rm -rf $(GENERATED) && mkdir -p $(GENERATED)
 	$(MANUAL_TOOL) $(BIN) --output-directory $(GENERATED) --section 1 --authors "The Verdict developers"
 	$(BIN) --generate-completion-script bash > $(GENERATED)/verdict.bash

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Prints the DEBIAN/control file of the package staged in ROOT (used by `make deb`).
-# Depends: the Debian packages that own the shared libraries `ldd` lists for the binary, with the
-# version installed here as the lower bound (the binary was linked against it).
+# Depends: the Debian packages that own the shared libraries the binary links (its NEEDED entries),
+# with the version installed here as the lower bound (the binary was linked against it).
 # Usage: tools/deb_control.sh ROOT VERSION ARCH
 set -euo pipefail
 root=$1 version=$2 arch=$3
 bin="$root/usr/bin/verdict"
-depends=$(ldd "$bin" | awk '/=>/ { print $3 } /^\s*\/lib/ { print $1 }' | while read -r lib; do
-    real=$(readlink -f "$lib")
-    dpkg -S "$lib" 2>/dev/null || dpkg -S "$real" 2>/dev/null || dpkg -S "${lib/#\/lib/\/usr\/lib}" 2>/dev/null || true
+# Only the libraries the binary names itself (NEEDED), as dpkg-shlibdeps does; theirs come with them.
+needed=$(objdump -p "$bin" | awk '/NEEDED/ { print $2 }')
+depends=$(for soname in $needed; do
+    lib=$(ldd "$bin" | awk -v s="$soname" '$1 == s && $3 ~ /^\// { print $3 }')
+    [ -n "$lib" ] || continue
+    dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "${lib/#\/lib\//\/usr\/lib\/}" 2>/dev/null || true
   done | cut -d: -f1 | sort -u | while read -r pkg; do
     v=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null | sed 's/-[^-]*$//')
     if [ -n "$v" ]; then echo "$pkg (>= $v)"; else echo "$pkg"; fi

@@ -5,7 +5,7 @@ import Verdict
 /// `verdict bench-classify`: classification throughput and single-text latency, for comparison
 /// with `tools/bench_classify.py` (PyTorch pipeline) on the same machine.
 struct BenchClassifyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench-classify", abstract: "Time classification of a file (a benchmark, not a test).")
+    static let configuration = CommandConfiguration(commandName: "bench-classify", abstract: "Time classification of a file (a benchmark, not a test).", shouldDisplay: false)
 
     @Option(help: "Model folder (default: the bundled sentiment model).") var model: String?
     @Option(help: "Number format of the Linear layers: float32 or int8 (dynamic quantisation); default: the checkpoint's own.") var dtype: InferencePrecision?

@@ -6,7 +6,7 @@ import Verdict
 /// `Dataset.map`, reporting wall-clock and CPU time for each step (CPU/wall > 1 means several cores).
 struct BenchDatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench-dataset",
-                                                    abstract: "Time loading, splitting and tokenizing a dataset (a benchmark, not a test).")
+                                                    abstract: "Time loading, splitting and tokenizing a dataset (a benchmark, not a test).", shouldDisplay: false)
 
     @Option(help: "CSV/TSV/JSONL file.") var data: String
     @Option(help: "Model folder whose tokenizer is used (default: the bundled sentiment model).") var model: String?

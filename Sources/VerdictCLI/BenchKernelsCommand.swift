@@ -6,7 +6,7 @@ import Verdict
 /// machine's measured peak (docs/Performance.md).
 struct BenchKernelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-kernels", abstract: "Time the fp32 and int8 matrix multiplies against the CPU's peak (a benchmark, not a test).")
+        commandName: "bench-kernels", abstract: "Time the fp32 and int8 matrix multiplies against the CPU's peak (a benchmark, not a test).", shouldDisplay: false)
 
     @Option(help: "Rows (tokens) of each multiply.") var tokens = 1024
     @Option(help: "Timed repeats (the best is reported).") var repeats = 5

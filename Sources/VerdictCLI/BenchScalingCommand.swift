@@ -6,7 +6,7 @@ import Verdict
 /// the share of time in attention and in the dense layers (docs/Performance.md).
 struct BenchScalingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-scaling", abstract: "Time the model across batch sizes and sequence lengths (a benchmark, not a test).")
+        commandName: "bench-scaling", abstract: "Time the model across batch sizes and sequence lengths (a benchmark, not a test).", shouldDisplay: false)
 
     @Option(help: "Model folder (default: the bundled sentiment model).") var model: String?
     @Option(help: "Number format of the Linear layers: float32 or int8; default: the checkpoint's own.") var dtype: InferencePrecision?

@@ -7,7 +7,7 @@ import Verdict
 struct BenchTokenizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-tokenizer",
-        abstract: "Measure tokenizer load time and batch encoding throughput (texts/s, tokens/s)."
+        abstract: "Measure tokenizer load time and batch encoding throughput (texts/s, tokens/s).", shouldDisplay: false
     )
 
     @Option(name: .long, help: "A model folder.")

@@ -8,6 +8,7 @@ struct VerdictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verdict",
         abstract: "Native Swift text classification with transformer models.",
+        discussion: "Benchmarks (bench-classify, bench-train, bench-kernels, bench-scaling, bench-tokenizer, bench-dataset) are not listed; see docs/Performance.md.",
         version: versionString,
         subcommands: [ClassifyCommand.self, EvaluateCommand.self, EmbedCommand.self, InspectCommand.self, QuantizeCommand.self, TokenizeCommand.self, TrainCommand.self, ServeCommand.self, EnvCommand.self, BenchClassifyCommand.self, BenchTrainCommand.self, BenchKernelsCommand.self, BenchScalingCommand.self, BenchTokenizerCommand.self, BenchDatasetCommand.self]
     )

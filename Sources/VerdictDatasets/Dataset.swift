@@ -40,6 +40,9 @@ public struct Dataset: Sendable, Equatable {
             return (d, Array(1..<(d.count + 1)))
         default:
             let t = try DelimitedTable(url: url)
+            // Columns are keyed by name: a repeated header name is an error, not a trap in `init(columns:)`.
+            var seen = Set<String>()
+            if let repeated = t.header.first(where: { !seen.insert($0).inserted }) { throw DatasetError.duplicateColumn(path: url.path, column: repeated) }
             return (Dataset(columns: t.header.enumerated().map { j, name in (name, t.rows.map { $0[j] }) }), t.lines)
         }
     }

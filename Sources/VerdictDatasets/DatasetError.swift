@@ -10,6 +10,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case invalidJSON(path: String, line: Int, reason: String)
     case mixedLabelTypes(path: String, line: Int, column: String, value: String, expected: String)
     case emptyLabel(path: String, line: Int, column: String)
+    case duplicateColumn(path: String, column: String)
 
     public var description: String {
         switch self {
@@ -24,6 +25,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case let .mixedLabelTypes(path, line, column, value, expected):
             return "\(path):\(line): column \"\(column)\" mixes label types: \"\(value)\" where \(expected) was expected (pass the label names to relate ids and names)"
         case let .emptyLabel(path, line, column): return "\(path):\(line): column \"\(column)\" is empty (every training row needs a label)"
+        case let .duplicateColumn(path, column): return "\(path): the header names column \"\(column)\" more than once"
         }
     }
 }

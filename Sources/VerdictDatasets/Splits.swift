@@ -31,7 +31,12 @@ extension Dataset {
     /// Splits so that all rows sharing a value of `groupBy` (e.g. a document id) land in the same
     /// split; groups are assigned in a seeded order until each split reaches its share of rows.
     public func groupedSplit(groupBy: String, fractions: [Double], names: [String], seed: UInt64) throws -> DatasetDict {
-        precondition(fractions.count == names.count, "one name per fraction")
+        guard !fractions.isEmpty, fractions.count == names.count else {
+            throw DatasetError.invalidJSON(path: "split", line: 0, reason: "one name per fraction (\(names.count) names, \(fractions.count) fractions)")
+        }
+        guard fractions.allSatisfy({ $0 >= 0 }), abs(fractions.reduce(0, +) - 1) < 1e-9 else {
+            throw DatasetError.invalidJSON(path: "split", line: 0, reason: "fractions must be non-negative and sum to 1")
+        }
         let keys = try column(groupBy)
         var groups: [String: [Int]] = [:], order: [String] = []
         for (i, k) in keys.enumerated() { if groups[k] == nil { order.append(k) }; groups[k, default: []].append(i) }

@@ -293,7 +293,10 @@ public struct ClassifierHeadConfig: Sendable, Equatable {
         let poolingNode = try n.required("pooling")
         guard let p = Pooling(rawValue: try poolingNode.string()) else { throw poolingNode.fail("cls, mean or pooler") }
         pooling = p
-        hiddenWidth = try n.required("hidden_width").int()
+        let widthNode = try n.required("hidden_width")
+        hiddenWidth = try widthNode.int()
+        // The head's weights are allocated from it: a size beyond any real model is a broken file.
+        guard hiddenWidth > 0, hiddenWidth <= ModelConfig.defaultSizeLimit else { throw widthNode.fail("a positive integer of a real model's size") }
         dropout = Float(try n["dropout"]?.double() ?? 0.1)
     }
 

@@ -60,10 +60,16 @@ public struct TorchCheckpoint {
         let size = ref.dtype.byteSize
         let storageCount = range.count / size
         let count = ref.shape.reduce(1, *)
-        // Largest element index this view touches.
-        var last = ref.offset
-        for (d, s) in zip(ref.shape, ref.strides) where d > 0 { last += (d - 1) * s }
-        guard ref.offset >= 0, ref.strides.allSatisfy({ $0 >= 0 }), count == 0 || last < storageCount else {
+        // Largest element index this view touches (strides come from the file: overflow is an error, not a trap).
+        var last = ref.offset, overflow = false
+        for (d, s) in zip(ref.shape, ref.strides) where d > 0 {
+            let (step, o1) = (d - 1).multipliedReportingOverflow(by: s)
+            let (sum, o2) = last.addingReportingOverflow(step)
+            overflow = overflow || o1 || o2
+            last = sum
+        }
+        // An empty view reads nothing, but its offset still slices the storage below.
+        guard !overflow, ref.offset >= 0, ref.strides.allSatisfy({ $0 >= 0 }), (count == 0 ? ref.offset <= storageCount : last < storageCount) else {
             throw CheckpointError.malformed(file: archive.path, reason: "tensor \(name) (shape \(ref.shape), offset \(ref.offset)) reads past its \(storageCount)-element storage")
         }
         let storage = archive.data.withUnsafeBytes { raw in ref.dtype.decode(raw.baseAddress! + range.lowerBound, count: storageCount) }

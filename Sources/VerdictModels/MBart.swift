@@ -43,9 +43,11 @@ public struct MBartModel: EncoderModel {
             }
             if let layerDrop = try c["encoder_layerdrop"]?.double(), layerDrop != 0 { throw c["encoder_layerdrop"]!.fail("0 (LayerDrop is not supported)") }
             if let layerDrop = try c["decoder_layerdrop"]?.double(), layerDrop != 0 { throw c["decoder_layerdrop"]!.fail("0 (LayerDrop is not supported)") }
+            let eos = try c.int("eos_token_id", default: 2)
+            guard (0...Int(Int32.max)).contains(eos) else { throw (c["eos_token_id"] ?? c).fail("a token id (0 or more)") }
             return Options(decoderLayers: try positive("decoder_layers", 12), decoderHeads: try positive("decoder_attention_heads", 16),
                            decoderFFN: try positive("decoder_ffn_dim", 4096), scale: try c.bool("scale_embedding", default: false),
-                           activationDropout: Float(try c["activation_dropout"]?.double() ?? 0), eos: try c.int("eos_token_id", default: 2))
+                           activationDropout: Float(try c["activation_dropout"]?.double() ?? 0), eos: eos)
         }
         guard config.hiddenSize % o.decoderHeads == 0 else {
             throw CheckpointError.invalidConfig(file: config.file, path: "$.decoder_attention_heads", expected: "a divisor of d_model (\(config.hiddenSize))")

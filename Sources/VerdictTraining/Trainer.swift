@@ -177,8 +177,7 @@ public final class Trainer {
         let runtime = Date().timeIntervalSince(start)
         try log(["train_runtime": runtime, "train_samples_per_second": Double(state.globalStep * args.perDeviceTrainBatchSize * accumulation) / max(runtime, 1e-9)])
         if args.loadBestModelAtEnd, let best = state.bestModelCheckpoint {
-            let file = try SafeTensorsFile(url: URL(fileURLWithPath: best).appendingPathComponent("model.safetensors"))
-            for name in file.names { model.parameters[name] = try file.tensor(name) }
+            try loadWeights(from: URL(fileURLWithPath: best))
         }
         return state
     }

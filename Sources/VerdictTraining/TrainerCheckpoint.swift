@@ -73,15 +73,43 @@ extension Trainer {
         }
     }
 
+    /// Loads the `model.safetensors` of a checkpoint folder into the model. Each tensor must be one
+    /// of the model's parameters with its shape (the kernels index with the model's sizes); Conv1D
+    /// weights, saved in `transformers`' `[in, out]` layout (`checkpointTensors`), come back to `[out, in]`.
+    func loadWeights(from folder: URL) throws {
+        let url = folder.appendingPathComponent("model.safetensors")
+        let weights = try SafeTensorsFile(url: url)
+        let transposed = model.encoder.transposedWeights
+        for name in weights.names {
+            var t = try weights.tensor(name)
+            if transposed.contains(name), t.rank == 2 { t = t.transposed() }
+            try checkShape(t, of: name, file: url)
+            model.parameters[name] = t
+        }
+    }
+
+    private func checkShape(_ t: Tensor, of name: String, file: URL) throws {
+        guard model.parameters.contains(name) else {
+            throw CheckpointError.tensorMismatch(name: name, reason: "in \(file.path), but not a parameter of this model")
+        }
+        let expected = model.parameters.shape(of: name)
+        guard t.shape == expected else {
+            throw CheckpointError.tensorMismatch(name: name, reason: "shape \(t.shape) in \(file.path), the model's is \(expected)")
+        }
+    }
+
     /// Restores weights, optimizer moments, generator and position from a checkpoint folder.
     func restore(from folder: URL) throws {
-        let weights = try SafeTensorsFile(url: folder.appendingPathComponent("model.safetensors"))
-        for name in weights.names { model.parameters[name] = try weights.tensor(name) }
-        let moments = try SafeTensorsFile(url: folder.appendingPathComponent("optimizer.safetensors"))
+        try loadWeights(from: folder)
+        let momentsURL = folder.appendingPathComponent("optimizer.safetensors")
+        let moments = try SafeTensorsFile(url: momentsURL)
         var m = ParameterStore(), v = ParameterStore()
         for n in names {
-            m[n] = try moments.tensor("exp_avg." + n)
-            v[n] = try moments.tensor("exp_avg_sq." + n)
+            let first = try moments.tensor("exp_avg." + n), second = try moments.tensor("exp_avg_sq." + n)
+            try checkShape(first, of: n, file: momentsURL)
+            try checkShape(second, of: n, file: momentsURL)
+            m[n] = first
+            v[n] = second
         }
         let trainingURL = folder.appendingPathComponent("training_state.json")
         let stateURL = folder.appendingPathComponent("trainer_state.json")
@@ -95,14 +123,20 @@ extension Trainer {
             }
             dropoutRNG = SplitMix64(seed: 0)
             dropoutRNG.state = rngState
-            state.batchInEpoch = try training.required("batch_in_epoch").int()
-            state.epoch = try training.required("epoch").double()
+            // Both index this run's batches: out of range is a broken file, not a trap.
+            let batchInEpoch = try training.required("batch_in_epoch")
+            state.batchInEpoch = try batchInEpoch.int()
+            guard state.batchInEpoch >= 0 else { throw batchInEpoch.fail("a batch count (0 or more)") }
+            let epoch = try training.required("epoch")
+            state.epoch = try epoch.double()
+            guard state.epoch >= 0, state.epoch < 1e15 else { throw epoch.fail("an epoch (0 or more)") }
             state.globalStep = try training.required("global_step").int()
             let saved = try JSONNode.parse(data: try Data(contentsOf: stateURL), file: stateURL.path)
             state.bestMetric = try saved["best_metric"]?.double()
             state.bestModelCheckpoint = try saved["best_model_checkpoint"]?.string()
             state.logHistory = try saved.required("log_history").array().map { entry in
-                Dictionary(uniqueKeysWithValues: try entry.object().map { ($0.0, try $0.1.double()) })
+                // A repeated key keeps its last value, as Python's json does (uniqueKeysWithValues would trap).
+                Dictionary(try entry.object().map { ($0.0, try $0.1.double()) }, uniquingKeysWith: { _, last in last })
             }
         } catch let e as JSONError {
             throw CheckpointError.malformed(file: folder.path, reason: e.description)

@@ -89,6 +89,11 @@ extension TrainingArguments {
         if maxLength < 2 { return "max_length (--max-length): at least 2 tokens (got \(maxLength))" }
         if !learningRate.isFinite || learningRate < 0 { return "learning_rate (--learning-rate): a finite number ≥ 0 (got \(learningRate))" }
         if maxSteps <= 0 && !(numTrainEpochs > 0 && numTrainEpochs.isFinite) { return "num_train_epochs (--epochs): more than 0 (got \(numTrainEpochs))" }
+        // The step counts below are converted to Int and used as divisors: out of range would trap.
+        if maxSteps <= 0 && numTrainEpochs > 1e6 { return "num_train_epochs (--epochs): at most 1000000 (got \(numTrainEpochs))" }
+        if !(0...1).contains(warmupRatio) { return "warmup_ratio (--warmup-ratio): between 0 and 1 (got \(warmupRatio))" }
+        if evalStrategy == .steps && evalSteps < 1 { return "eval_steps: at least 1 with eval_strategy steps (got \(evalSteps))" }
+        if saveStrategy == .steps && saveSteps < 1 { return "save_steps (--save-steps): at least 1 with save_strategy steps (got \(saveSteps))" }
         return nil
     }
 }

@@ -26,6 +26,13 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try jsonl.column("label"), ["1", "0"])
         XCTAssertThrowsError(try Dataset.load(try write("{\"text\": [1]}\n", "jsonl"))) { XCTAssertTrue("\($0)".contains(":1:")) }
         XCTAssertEqual(try Dataset.load(try write("[{\"a\": \"1\"}, {\"a\": true}]", "json")).column("a"), ["1", "true"])
+        // A header naming a column twice is an error naming it (it was a trap building the columns).
+        XCTAssertThrowsError(try Dataset.load(try write("text,label,text\na,1,b\n", "csv"))) {
+            XCTAssertTrue("\($0)".contains("names column \"text\" more than once"), "\($0)")
+        }
+        // Split arguments that cannot split are errors, not traps.
+        XCTAssertThrowsError(try labelled(20).groupedSplit(groupBy: "doc", fractions: [], names: [], seed: 1))
+        XCTAssertThrowsError(try labelled(20).groupedSplit(groupBy: "doc", fractions: [0.9, 0.9], names: ["a", "b"], seed: 1))
     }
 
     func labelled(_ n: Int) -> Dataset {

@@ -42,12 +42,15 @@ final class FuzzTests: XCTestCase {
         // The seeds themselves are valid: mutants start from inputs that reach deep into the reader.
         for (i, seed) in seeds.enumerated() { XCTAssertNoThrow(try body(seed), "\(name) seed \(i)") }
         var rejected = 0
+        let start = Date()
         for i in 0..<Self.iterations {
             let input = mutator.mutate(seeds[i % seeds.count])
             if let lastSaved { try? input.write(to: lastSaved) }
             do { try body(input) } catch { rejected += 1 }
         }
-        print("fuzz \(name): \(Self.iterations) inputs (seed \(Self.seed)), \(rejected) rejected with an error, no crash; \(saved.count) regression inputs replayed")
+        let seconds = Date().timeIntervalSince(start)
+        print("fuzz \(name): \(Self.iterations) inputs (seed \(Self.seed)) in \(String(format: "%.1f", seconds)) s "
+              + "(\(Int(Double(Self.iterations) / max(seconds, 1e-9)))/s), \(rejected) rejected with an error, no crash; \(saved.count) regression inputs replayed")
     }
 
     private func fnv(_ s: String) -> UInt64 { s.utf8.reduce(14695981039346656037) { ($0 ^ UInt64($1)) &* 1099511628211 } }

@@ -69,6 +69,13 @@ final class ModelInputTests: XCTestCase {
         XCTAssertThrowsError(try AutoModelForSequenceClassification.from(pretrained: lacking.path)) { error in
             XCTAssertTrue("\(error)".contains("check num_hidden_layers"), "\(error)")
         }
+        // A custom head's width allocates its weights: zero or absurd is a broken file (zero divided by zero).
+        for width in [0, -3, 1 << 40] {
+            let head = try copy(Self.defaultModel) { $0["verdict_classifier_head"] = ["pooling": "mean", "hidden_width": width] }
+            XCTAssertThrowsError(try AutoModelForSequenceClassification.from(pretrained: head.path)) { error in
+                XCTAssertTrue("\(error)".contains("hidden_width"), "\(error)")
+            }
+        }
         let wide = try copy(Self.defaultModel) { $0["hidden_size"] = 1 << 20; $0["num_attention_heads"] = 1 << 10 }
         XCTAssertThrowsError(try AutoModelForSequenceClassification.from(pretrained: wide.path)) { error in
             XCTAssertTrue("\(error)".contains("model expects"), "\(error)")

@@ -11,8 +11,8 @@ import VerdictTokenizers
 final class TrainerTests: XCTestCase {
     static let model = GradientParityTests.models.appendingPathComponent("tiny-bert-safetensors-fp32")
 
-    func dataset() throws -> TokenizedDataset {
-        let tokenizer = try AutoTokenizer.from(folder: Self.model)
+    func dataset(_ folder: URL = model) throws -> TokenizedDataset {
+        let tokenizer = try AutoTokenizer.from(folder: folder)
         let words = ["good", "great", "fine", "love", "bad", "awful", "poor", "hate"]
         var texts: [String] = [], labels: [Int] = []
         var rng = SplitMix64(seed: 3)
@@ -41,8 +41,8 @@ final class TrainerTests: XCTestCase {
         return args
     }
 
-    func classifier() throws -> SequenceClassifier {
-        try AutoModelForSequenceClassification.from(pretrained: Self.model.path, labels: ["NEGATIVE", "POSITIVE"], seed: 7)
+    func classifier(_ folder: URL = model) throws -> SequenceClassifier {
+        try AutoModelForSequenceClassification.from(pretrained: folder.path, labels: ["NEGATIVE", "POSITIVE"], seed: 7)
     }
 
     func temporary() -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("verdict-train-\(UUID().uuidString)") }
@@ -77,6 +77,50 @@ final class TrainerTests: XCTestCase {
         try b.train(resumeFromCheckpoint: resumeFrom)
         for name in a.model.parameters.names {
             XCTAssertEqual(a.model.parameters[name].scalars, b.model.parameters[name].scalars, "\(name) differs after resume")
+        }
+    }
+
+    /// GPT-2 checkpoints hold Conv1D weights as `[in, out]` (transformers' layout): resuming reads
+    /// them back into the model's `[out, in]`, and the run continues bit for bit.
+    func testResumesGPT2CheckpointsBitForBit() throws {
+        let folder = GradientParityTests.models.deletingLastPathComponent().appendingPathComponent("decoders/tiny-gpt2")
+        let data = try dataset(folder)
+        let dirA = temporary(), dirB = temporary()
+        defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
+        var args = arguments(dirA)
+        args.evalStrategy = .no
+        args.saveTotalLimit = nil
+        args.loadBestModelAtEnd = false
+        let a = Trainer(model: try classifier(folder), args: args, trainDataset: data, evalDataset: nil, tokenizerFolder: folder)
+        try a.train()
+        try FileManager.default.createDirectory(at: dirB, withIntermediateDirectories: true)
+        args.outputDir = dirB.path
+        let b = Trainer(model: try classifier(folder), args: args, trainDataset: data, evalDataset: nil, tokenizerFolder: folder)
+        try b.train(resumeFromCheckpoint: dirA.appendingPathComponent("checkpoint-8"))
+        for name in a.model.parameters.names {
+            XCTAssertEqual(a.model.parameters[name].scalars, b.model.parameters[name].scalars, "\(name) differs after resume")
+        }
+    }
+
+    /// A checkpoint whose weights do not fit the model is refused with the tensor's name, not a trap.
+    func testResumeRefusesAWrongShapedCheckpoint() throws {
+        let data = try dataset()
+        let dir = temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var args = arguments(dir)
+        args.evalStrategy = .no
+        args.saveTotalLimit = nil
+        let a = Trainer(model: try classifier(), args: args, trainDataset: data, evalDataset: nil, tokenizerFolder: Self.model)
+        try a.train()
+        let checkpoint = dir.appendingPathComponent("checkpoint-4")
+        let weights = try SafeTensorsFile(url: checkpoint.appendingPathComponent("model.safetensors"))
+        var tensors = try weights.names.map { ($0, try weights.tensor($0)) }
+        let i = try XCTUnwrap(tensors.firstIndex { $0.0.hasSuffix("classifier.weight") })
+        tensors[i].1 = Tensor(shape: [3, tensors[i].1.shape[1]], repeating: 0)
+        try SafeTensorsFile.write(tensors, to: checkpoint.appendingPathComponent("model.safetensors"))
+        let b = Trainer(model: try classifier(), args: args, trainDataset: data, evalDataset: nil, tokenizerFolder: Self.model)
+        XCTAssertThrowsError(try b.train(resumeFromCheckpoint: checkpoint)) { error in
+            XCTAssertTrue("\(error)".contains("classifier.weight"), "\(error)")
         }
     }
 }
