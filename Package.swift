@@ -3,7 +3,7 @@ import PackageDescription
 
 // Verdict: native Swift text classification with transformer models.
 // One target per concern; see docs/Architecture.md for the layout and the targets still to come.
-let settings: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+let settings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "Verdict",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Verdict
 
 /// `verdict bench-kernels`: the matrix multiplies on transformer layer shapes against the
@@ -55,13 +56,13 @@ struct BenchKernelsCommand: ParsableCommand {
         var rate = 0.0
         for _ in 0..<3 {
             let start = DispatchTime.now().uptimeNanoseconds
-            let total = UnsafeMutablePointer<Double>.allocate(capacity: threads)
-            defer { total.deallocate() }
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                total[t] = runPeakLoop(int8: int8, iterations: iterations)
+            let total = Mutex(0.0)
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                let operations = runPeakLoop(int8: int8, iterations: iterations)
+                total.withLock { $0 += operations }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            rate = max(rate, (0..<threads).reduce(0.0) { $0 + total[$1] } / seconds / 1e9)
+            rate = max(rate, total.withLock { $0 } / seconds / 1e9)
         }
         return rate
     }

@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
         let (host, modelID) = (self.host, settings.modelID)
         try await server.run { port in
             print("Serving \(modelID) on http://\(host):\(port)")
-            fflush(stdout)
+            fflush(nil)   // all C streams: print is line-buffered only on a terminal (nil avoids the global stdout)
         }
     }
 }

@@ -10,6 +10,10 @@ import VerdictTokenizers
 ///
 /// Forward and backward live side by side; the backward pass accumulates gradients under the
 /// same names as `parameters`.
+///
+/// Unchecked Sendable: a model can move between threads (a server hands it to its worker) but is
+/// used by one thread at a time: `parameters` are mutable (training, `prepareForInference`); the
+/// kernels parallelise inside each forward and backward pass.
 public final class SequenceClassifier: @unchecked Sendable {
     public var config: ModelConfig
     public let encoder: any EncoderModel

@@ -14,6 +14,8 @@ public struct EncoderOutput: Sendable {
 
 /// A base encoder with its weights (`AutoModel` in `transformers`): hidden states, pooler
 /// output and sentence embeddings.
+///
+/// Unchecked Sendable: like `SequenceClassifier`, used by one thread at a time.
 public final class TransformerModel: @unchecked Sendable {
     public let config: ModelConfig
     public let encoder: any EncoderModel

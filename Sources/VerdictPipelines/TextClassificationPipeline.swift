@@ -29,6 +29,10 @@ public enum TopK: Sendable, Equatable {
 
 /// Tokenizer → model → scores, as `pipeline("text-classification")`. Texts are packed into
 /// batches without padding and results come back in input order.
+///
+/// Unchecked Sendable: a pipeline can be handed to another thread, but is used by one thread at a
+/// time (the server runs every forward pass on its one inference worker); the kernels parallelise
+/// inside each call.
 public final class TextClassificationPipeline: @unchecked Sendable {
     public let model: SequenceClassifier
     public let tokenizer: Tokenizer

@@ -4,6 +4,7 @@ import Foundation
 /// bar redrawn in place when standard error is a terminal, plain log lines otherwise.
 ///
 /// Safe to call from several threads at once (a parallel `map` reports from each worker).
+/// Unchecked Sendable: all state is read and written under its lock.
 public final class ProgressReporter: @unchecked Sendable {
     /// What the counted units are; bytes are printed as sizes.
     public enum Unit: Sendable { case items, bytes }

@@ -6,6 +6,8 @@ import VerdictTokenizers
 /// Runs the model for every request on one worker thread and batches the inputs of concurrent
 /// requests together: requests that arrive while a batch runs share the next forward pass.
 /// The model already uses every core for one batch, so one worker is enough and keeps memory flat.
+/// Unchecked: the pending requests and the worker state are guarded by its lock and condition;
+/// the pipeline is only called on the one worker thread.
 final class InferenceQueue: @unchecked Sendable {
     /// Where a request's time went, in seconds.
     struct Timing: Sendable {

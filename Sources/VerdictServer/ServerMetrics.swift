@@ -1,6 +1,7 @@
 import Foundation
 
 /// Counters and a latency histogram, served at `/metrics` in the Prometheus text format.
+/// Unchecked: every counter and the histogram are read and written under `lock`.
 final class ServerMetrics: @unchecked Sendable {
     private let lock = NSLock()
     private var requests: [String: Int] = [:]  // "route status" → count

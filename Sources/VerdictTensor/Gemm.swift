@@ -60,6 +60,8 @@ public func forcePortableKernels(_ portable: Bool) { vk_force_portable(portable 
 /// A matrix packed once into the panel layout the matrix multiply reads, for a right-hand operand
 /// that is used many times unchanged: a model's `Linear` weights at inference. Packing a weight on
 /// every call costs as much as the multiply itself when there are few rows (one short sentence).
+///
+/// Unchecked Sendable: its packed memory is written once in `init` and only read afterwards.
 public final class PackedMatrix: @unchecked Sendable {
     /// Columns of the packed operand (a `Linear` layer's output features).
     public let columns: Int

@@ -7,6 +7,8 @@ import CVerdictKernels
 /// `-maxQuantizedMagnitude ... maxQuantizedMagnitude` (7 bits, so the AVX2 kernel never saturates
 /// and every kernel path sums the same integers). At each call the activations are quantised per
 /// row to unsigned 8 bits with their own scale and zero point (`Ops.linear(_:quantizedWeight:bias:)`).
+///
+/// Unchecked Sendable: its packed memory is written once in `init` and only read afterwards.
 public final class QuantizedMatrix: @unchecked Sendable {
     /// The largest magnitude of a quantised weight (63).
     public static let maxQuantizedMagnitude = Int(VK_QWEIGHT_MAX)

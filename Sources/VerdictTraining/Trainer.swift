@@ -120,6 +120,10 @@ public final class Trainer {
     public func train(resumeFromCheckpoint checkpoint: URL? = nil) throws -> TrainerState {
         if let checkpoint { try restore(from: checkpoint) }
         let total = totalSteps, warmup = warmupSteps, accumulation = args.gradientAccumulationSteps
+        // With no whole step per epoch the loop below could never advance (a hang with max_steps).
+        guard batches(epoch: 0).count >= accumulation else {
+            throw TrainingError.noTrainingSteps(examples: trainDataset.count, batchSize: args.perDeviceTrainBatchSize, accumulation: accumulation)
+        }
         let progress = ProgressReporter(total: total, label: "train")
         var lossSinceLog = 0.0, stepsSinceLog = 0
         var badEvaluations = 0

@@ -32,12 +32,17 @@ enum CLI {
         try p.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
-        var e = Data()
-        let reader = Thread { e = err.fileHandleForReading.readDataToEndOfFile() }
+        let e = StandardError()
+        let reader = Thread { e.data = err.fileHandleForReading.readDataToEndOfFile() }
         reader.start()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         while reader.isExecuting || !reader.isFinished { usleep(1000) }
-        return (String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self), p.terminationStatus)
+        return (String(decoding: o, as: UTF8.self), String(decoding: e.data, as: UTF8.self), p.terminationStatus)
+    }
+
+    /// Unchecked: written once by the reader thread, read only after that thread has finished.
+    final class StandardError: @unchecked Sendable {
+        var data = Data()
     }
 }

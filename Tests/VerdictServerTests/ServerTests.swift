@@ -17,7 +17,8 @@ final class ServerTests: XCTestCase {
         setenv("LOG_LEVEL", "critical", 1)  // stopping the server by cancelling its task logs errors
     }
 
-    struct Reply {
+    /// Unchecked: `json` and `headers` are immutable values parsed from one response, only read after it.
+    struct Reply: @unchecked Sendable {
         let status: Int
         let json: Any?
         let headers: [AnyHashable: Any]
@@ -40,7 +41,7 @@ final class ServerTests: XCTestCase {
         try await body(URL(string: "http://127.0.0.1:\(port)")!, server)
     }
 
-    private func call(_ base: URL, _ path: String, body: String? = nil) async throws -> Reply {
+    private static func call(_ base: URL, _ path: String, body: String? = nil) async throws -> Reply {
         var request = URLRequest(url: base.appendingPathComponent(path))
         if let body {
             request.httpMethod = "POST"
@@ -74,12 +75,12 @@ final class ServerTests: XCTestCase {
         // `transformers`' pipeline truncates; the server does when asked (or with `autoTruncate`).
         try await withServer({ $0.autoTruncate = true; $0.maxClientBatchSize = texts.count }) { base, _ in
             // One text.
-            let single = try await call(base, "/predict", body: Self.json(["inputs": texts[0]]))
+            let single = try await Self.call(base, "/predict", body: Self.json(["inputs": texts[0]]))
             XCTAssertEqual(single.status, 200, single.text)
             assertScores(single.json, expected[0])
             XCTAssertNotNil(single.headers["x-compute-tokens"] ?? single.headers["X-Compute-Tokens"])
             // A batch: one array of scores per input, in order.
-            let batch = try await call(base, "/predict", body: Self.json(["inputs": texts.map { [$0] }]))
+            let batch = try await Self.call(base, "/predict", body: Self.json(["inputs": texts.map { [$0] }]))
             XCTAssertEqual(batch.status, 200, batch.text)
             let rows = try XCTUnwrap(batch.json as? [Any])
             XCTAssertEqual(rows.count, texts.count)
@@ -87,7 +88,7 @@ final class ServerTests: XCTestCase {
             // Concurrent requests (batched together by the worker) get their own results.
             try await withThrowingTaskGroup(of: (Int, Reply).self) { group in
                 for (i, text) in texts.enumerated() {
-                    group.addTask { (i, try await self.call(base, "/predict", body: Self.json(["inputs": text]))) }
+                    group.addTask { (i, try await Self.call(base, "/predict", body: Self.json(["inputs": text]))) }
                 }
                 for try await (i, reply) in group {
                     XCTAssertEqual(reply.status, 200, reply.text)
@@ -105,7 +106,7 @@ final class ServerTests: XCTestCase {
         try await withServer { base, _ in
             // Two strings are one pair (TEI's convention); raw_scores returns logits, best first.
             // The reference truncated the pair to the model's 64 positions (longest first), so ask for it.
-            let reply = try await call(base, "/predict", body: Self.json(["inputs": pairs[0], "raw_scores": true, "truncate": true]))
+            let reply = try await Self.call(base, "/predict", body: Self.json(["inputs": pairs[0], "raw_scores": true, "truncate": true]))
             XCTAssertEqual(reply.status, 200, reply.text)
             let expected = zip(labels, pairLogits[0]).sorted { $0.1 > $1.1 }.map { ["label": $0.0, "score": $0.1] as [String: Any] }
             assertScores(reply.json, expected)
@@ -115,7 +116,7 @@ final class ServerTests: XCTestCase {
     func testBadRequestsGetClearErrors() async throws {
         try await withServer({ $0.maxClientBatchSize = 2; $0.maxRequestBytes = 4096 }) { base, _ in
             func expectError(_ body: String, _ status: Int, _ type: String, containing fragment: String) async throws {
-                let reply = try await call(base, "/predict", body: body)
+                let reply = try await Self.call(base, "/predict", body: body)
                 XCTAssertEqual(reply.status, status, body)
                 let object = reply.json as? [String: Any]
                 XCTAssertEqual(object?["error_type"] as? String, type, reply.text)
@@ -134,17 +135,17 @@ final class ServerTests: XCTestCase {
             try await expectError(Self.json(["inputs": long]), 413, "validation", containing: "at most 64 tokens")
             try await expectError(Self.json(["inputs": String(repeating: "x", count: 5000)]), 413, "validation", containing: "larger than 4096")
             // The same long text is accepted when truncation is asked for.
-            let truncated = try await call(base, "/predict", body: Self.json(["inputs": long, "truncate": true]))
+            let truncated = try await Self.call(base, "/predict", body: Self.json(["inputs": long, "truncate": true]))
             XCTAssertEqual(truncated.status, 200, truncated.text)
             // Unknown routes and methods.
-            let missing = try await call(base, "/nothing")
+            let missing = try await Self.call(base, "/nothing")
             XCTAssertEqual(missing.status, 404)
         }
     }
 
     func testOverloadedQueueRefusesWith429() async throws {
         try await withServer({ $0.maxQueuedInputs = 1 }) { base, _ in
-            let reply = try await call(base, "/predict", body: Self.json(["inputs": [["a"], ["b"]]]))
+            let reply = try await Self.call(base, "/predict", body: Self.json(["inputs": [["a"], ["b"]]]))
             XCTAssertEqual(reply.status, 429, reply.text)
             XCTAssertEqual((reply.json as? [String: Any])?["error_type"] as? String, "overloaded")
         }
@@ -153,7 +154,7 @@ final class ServerTests: XCTestCase {
     func testTokenizeInfoHealthAndMetrics() async throws {
         try await withServer { base, server in
             let text = "Café costs €3 🙂"
-            let reply = try await call(base, "/tokenize", body: Self.json(["inputs": text]))
+            let reply = try await Self.call(base, "/tokenize", body: Self.json(["inputs": text]))
             XCTAssertEqual(reply.status, 200, reply.text)
             let tokens = try XCTUnwrap((reply.json as? [[[String: Any]]])?.first)
             let encoding = try server.pipeline.tokenizer.encode(text)
@@ -167,16 +168,16 @@ final class ServerTests: XCTestCase {
                 let start = try XCTUnwrap(token["start"] as? Int), stop = try XCTUnwrap(token["stop"] as? Int)
                 XCTAssertEqual(token["text"] as? String, String(decoding: utf8[start..<stop], as: UTF8.self))
             }
-            let health = try await call(base, "/health")
+            let health = try await Self.call(base, "/health")
             XCTAssertEqual(health.status, 200)
-            let info = try await call(base, "/info")
+            let info = try await Self.call(base, "/info")
             let object = try XCTUnwrap(info.json as? [String: Any])
             XCTAssertEqual(object["max_input_length"] as? Int, 64)
             XCTAssertEqual(object["model_id"] as? String, "tiny-bert")
             let classifier = (object["model_type"] as? [String: Any])?["classifier"] as? [String: Any]
             XCTAssertEqual(classifier?["id2label"] as? [String: String], ["0": "negative", "1": "neutral", "2": "positive"])
-            _ = try await call(base, "/predict", body: Self.json(["inputs": [["a"], ["b"]]]))
-            let metrics = try await call(base, "/metrics")
+            _ = try await Self.call(base, "/predict", body: Self.json(["inputs": [["a"], ["b"]]]))
+            let metrics = try await Self.call(base, "/metrics")
             XCTAssertTrue(metrics.text.contains("verdict_requests_total{route=\"/predict\",status=\"200\"} 1"), metrics.text)
             XCTAssertTrue(metrics.text.contains("verdict_inputs_total 2"), metrics.text)
             XCTAssertTrue(metrics.text.contains("verdict_batched_inputs_total 2"), metrics.text)

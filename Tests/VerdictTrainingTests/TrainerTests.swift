@@ -123,4 +123,20 @@ final class TrainerTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("classifier.weight"), "\(error)")
         }
     }
+
+    /// No examples, or fewer batches than one accumulated step: an error, not a loop that never advances.
+    func testRefusesDataWithoutAWholeStep() throws {
+        let dir = temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var args = arguments(dir)
+        args.maxSteps = 5
+        let empty = TokenizedDataset(encodings: [], targets: .classes([]))
+        XCTAssertThrowsError(try Trainer(model: try classifier(), args: args, trainDataset: empty).train()) { error in
+            XCTAssertEqual(error as? TrainingError, .noTrainingSteps(examples: 0, batchSize: 8, accumulation: 1))
+        }
+        args.gradientAccumulationSteps = 10   // 48 examples are 6 batches of 8
+        XCTAssertThrowsError(try Trainer(model: try classifier(), args: args, trainDataset: try dataset()).train()) { error in
+            XCTAssertTrue("\(error)".contains("not one optimizer step"), "\(error)")
+        }
+    }
 }

@@ -151,6 +151,7 @@ public struct ParameterStore: Sendable {
 }
 
 /// The `Linear` weights one forward pass reads.
+/// Unchecked: `seen` is only touched under `lock`.
 final class LinearNameRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private var seen: [String] = []
@@ -173,6 +174,7 @@ enum PackedWeight: Sendable {
 }
 
 /// Packed `Linear` weights by name, shared by copies of a `ParameterStore` that have not changed.
+/// Unchecked: `entries` is only touched under `lock`; `precision` is a constant.
 final class PackedWeightCache: @unchecked Sendable {
     let precision: InferencePrecision
     private let lock = NSLock()

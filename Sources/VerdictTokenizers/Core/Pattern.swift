@@ -1,6 +1,8 @@
 import Foundation
 
 /// A literal string or a regular expression, as `tokenizers` accepts for `Split` and `Replace`.
+/// Unchecked Sendable: `NSRegularExpression` is immutable and documented as safe to use from
+/// several threads at once (it is not marked Sendable on Linux).
 public enum Pattern: @unchecked Sendable {
     case string(String)
     case regex(NSRegularExpression, source: String)
