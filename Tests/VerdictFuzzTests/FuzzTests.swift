@@ -34,18 +34,21 @@ final class FuzzTests: XCTestCase {
             if let data = try? Data(contentsOf: file) { _ = try? body(data) }
         }
         var mutator = Mutator(seed: Self.seed ^ fnv(name), dictionary: dictionary.map { Data($0.utf8) })
-        var lastSaved: URL? = nil
+        // With VERDICT_FUZZ_SAVE each input is written (one pwrite into a file kept open, which the
+        // kernel keeps when the process dies) before it runs: after a crash it is the culprit.
+        var savedInput: Int32 = -1
         if let folder = Self.saveFolder {
             try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            lastSaved = folder.appendingPathComponent("\(name)-current.bin")
+            savedInput = open(folder.appendingPathComponent("\(name)-current.bin").path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         }
+        defer { if savedInput >= 0 { close(savedInput) } }
         // The seeds themselves are valid: mutants start from inputs that reach deep into the reader.
         for (i, seed) in seeds.enumerated() { XCTAssertNoThrow(try body(seed), "\(name) seed \(i)") }
         var rejected = 0
         let start = Date()
         for i in 0..<Self.iterations {
             let input = mutator.mutate(seeds[i % seeds.count])
-            if let lastSaved { try? input.write(to: lastSaved) }
+            if savedInput >= 0 { input.withUnsafeBytes { _ = ftruncate(savedInput, 0); _ = pwrite(savedInput, $0.baseAddress, $0.count, 0) } }
             do { try body(input) } catch { rejected += 1 }
         }
         let seconds = Date().timeIntervalSince(start)
