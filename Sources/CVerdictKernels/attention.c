@@ -14,17 +14,7 @@
 
 enum { AMR = 4 };
 
-static _Thread_local float *scratch = NULL;
-static _Thread_local long scratch_count = 0;
-
-static float *scratch_of(long count) {
-    if (count > scratch_count) {
-        free(scratch);
-        scratch = (float *)aligned_alloc(64, (size_t)((count + 15) / 16 * 16) * sizeof(float));
-        scratch_count = scratch ? count : 0;
-    }
-    return scratch;
-}
+static float *scratch_of(long count) { return vk_thread_scratch(VK_SCRATCH_ATTENTION, (size_t)count); }
 
 // The keys query i may attend to: [lo, hi).
 static void key_range(long i, long l, int causal, long window, long *lo, long *hi) {

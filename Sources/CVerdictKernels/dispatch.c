@@ -48,6 +48,40 @@ const char *vk_build_commit(void) {
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <pthread.h>
+#include <stdlib.h>
+
+typedef struct {
+    float *buffer[VK_SCRATCH_SLOTS];
+    size_t count[VK_SCRATCH_SLOTS];
+} scratch_set;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void free_scratch_set(void *p) {
+    scratch_set *set = (scratch_set *)p;
+    for (int i = 0; i < VK_SCRATCH_SLOTS; i++) free(set->buffer[i]);
+    free(set);
+}
+
+static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch_set); }
+
+float *vk_thread_scratch(int slot, size_t count) {
+    pthread_once(&scratch_once, make_scratch_key);
+    scratch_set *set = (scratch_set *)pthread_getspecific(scratch_key);
+    if (set == NULL) {
+        set = (scratch_set *)calloc(1, sizeof(scratch_set));
+        if (set == NULL || pthread_setspecific(scratch_key, set) != 0) { free(set); return NULL; }
+    }
+    if (set->count[slot] < count) {
+        free(set->buffer[slot]);
+        size_t bytes = (count * sizeof(float) + 63) / 64 * 64;   // aligned_alloc wants a multiple of the alignment
+        set->buffer[slot] = (float *)aligned_alloc(64, bytes);
+        set->count[slot] = set->buffer[slot] ? count : 0;
+    }
+    return set->buffer[slot];
+}
 
 void vk_keep_freed_memory(void) {
 #if defined(__GLIBC__)

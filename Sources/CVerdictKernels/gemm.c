@@ -11,13 +11,6 @@
 
 enum { MR = 6, NR = 16, KC = 256, MC = 72, NC = 3072 };
 
-static _Thread_local float *packA = NULL;
-static _Thread_local float *packB = NULL;
-
-static float *scratch(float **slot, size_t count) {
-    if (*slot == NULL) *slot = (float *)aligned_alloc(64, count * sizeof(float));
-    return *slot;
-}
 
 static void pack_b(int transB, const float *B, long ldb, long k0, long kc, long j0, long nc, float *dst) {
     for (long jp = 0; jp < nc; jp += NR) {
@@ -172,8 +165,8 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
 #if VK_X86
     if (vk_uses_avx2()) kernel = kernel_avx2;
 #endif
-    float *pa = scratch(&packA, (size_t)MC * KC);
-    float *pb = packed ? NULL : scratch(&packB, (size_t)KC * NC);
+    float *pa = vk_thread_scratch(VK_SCRATCH_GEMM_A, (size_t)MC * KC);
+    float *pb = packed ? NULL : vk_thread_scratch(VK_SCRATCH_GEMM_B, (size_t)KC * NC);
     if (!pa || (!packed && !pb)) return;
     long np = packed ? padded_columns(packed_n) : 0;
     float edge[MR * NR] __attribute__((aligned(64)));
