@@ -18,7 +18,25 @@ enum HTTP {
                         newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) { completionHandler(nil) }
     }
 
+    /// Tries a transfer that failed in the network (no HTTP response, a dropped connection) up to
+    /// three times, waiting 0.5 s then 1 s, as huggingface_hub does; HTTP errors are not retried.
+    /// A download resumes from what the earlier attempt wrote.
+    static func retryingNetworkErrors<T>(_ body: () throws -> T) throws -> T {
+        var delay = 0.5
+        for _ in 1..<3 {
+            do { return try body() } catch HubClient.HubError.network {
+                Thread.sleep(forTimeInterval: delay)
+                delay *= 2
+            }
+        }
+        return try body()
+    }
+
     static func request(_ url: URL, method: String, token: String?, followRedirects: Bool) throws -> Response {
+        try retryingNetworkErrors { try requestOnce(url, method: method, token: token, followRedirects: followRedirects) }
+    }
+
+    private static func requestOnce(_ url: URL, method: String, token: String?, followRedirects: Bool) throws -> Response {
         var req = URLRequest(url: url, timeoutInterval: 60)
         req.httpMethod = method
         if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
@@ -87,6 +105,10 @@ enum HTTP {
     }
 
     static func download(_ url: URL, to file: URL, token: String?, label: String, showProgress: Bool) throws {
+        try retryingNetworkErrors { try downloadOnce(url, to: file, token: token, label: label, showProgress: showProgress) }
+    }
+
+    private static func downloadOnce(_ url: URL, to file: URL, token: String?, label: String, showProgress: Bool) throws {
         let fm = FileManager.default
         if !fm.fileExists(atPath: file.path) { _ = fm.createFile(atPath: file.path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: file.path) else {
@@ -108,6 +130,9 @@ enum HTTP {
         sink.done.wait()
         session.finishTasksAndInvalidate()
         bar?.finish()
+        if sink.status == 0 {   // no HTTP response at all: refused, reset, timed out
+            throw HubClient.HubError.network(url: url.absoluteString, reason: sink.error?.localizedDescription ?? "no HTTP response")
+        }
         if let e = sink.error, sink.status == 200 || sink.status == 206 {
             throw HubClient.HubError.network(url: url.absoluteString, reason: e.localizedDescription + " (partial file kept; run again to resume)")
         }
