@@ -33,16 +33,19 @@ enum CLI {
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
         let e = StandardError()
-        let reader = Thread { e.data = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
+        Thread {
+            e.data = err.fileHandleForReading.readDataToEndOfFile()
+            e.done.signal()
+        }.start()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        while reader.isExecuting || !reader.isFinished { usleep(1000) }
+        e.done.wait()
         return (String(decoding: o, as: UTF8.self), String(decoding: e.data, as: UTF8.self), p.terminationStatus)
     }
 
-    /// Unchecked: written once by the reader thread, read only after that thread has finished.
+    /// Unchecked: written once by the reader thread before it signals `done`, read only after `done`.
     final class StandardError: @unchecked Sendable {
         var data = Data()
+        let done = DispatchSemaphore(value: 0)
     }
 }
