@@ -12,17 +12,15 @@ import VerdictTensor
 /// starts from valid inputs, applies random byte-level and structure-aware mutations, and feeds
 /// the result to the reader, which must return or throw, never crash (a crash fails the run).
 ///
-/// `swift test` runs a short, reproducible round (`VERDICT_FUZZ_ITERATIONS`, default 400 inputs
-/// per target). A long run is the same test in release mode with more inputs and the current
-/// input saved before each call, so a crash leaves it behind (docs/Reliability.md):
-///
-///     VERDICT_FUZZ_ITERATIONS=200000 VERDICT_FUZZ_SEED=$RANDOM VERDICT_FUZZ_SAVE=.build/fuzz \
-///         swift test -c release --filter FuzzTests
+/// `swift test` runs a short, reproducible round (`VERDICT_FUZZ_ITERATIONS`, default 1,000 inputs
+/// per target: 11,000 inputs and 200 model batches). The long run is `tools/fuzz.sh`: the same
+/// harnesses in release, each in its own process, with more inputs and the current input saved
+/// before each call, so a crash leaves it behind (docs/Reliability.md).
 ///
 /// Inputs that once crashed a reader live in `Fixtures/fuzz/<target>/` and are replayed first.
 final class FuzzTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let iterations = Int(ProcessInfo.processInfo.environment["VERDICT_FUZZ_ITERATIONS"] ?? "") ?? 400
+    static let iterations = Int(ProcessInfo.processInfo.environment["VERDICT_FUZZ_ITERATIONS"] ?? "") ?? 1000
     static let seed = UInt64(ProcessInfo.processInfo.environment["VERDICT_FUZZ_SEED"] ?? "") ?? 20261129
     static let saveFolder = ProcessInfo.processInfo.environment["VERDICT_FUZZ_SAVE"].map { URL(fileURLWithPath: $0) }
 
