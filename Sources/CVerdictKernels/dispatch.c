@@ -7,12 +7,8 @@ static int detected = -1;
 int vk_uses_avx2(void) {
     if (forced_portable) return 0;
     if (detected < 0) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_cpu_init();
-        detected = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-#else
-        detected = 0;
-#endif
+        const int needed = VK_CPU_AVX2 | VK_CPU_FMA | VK_CPU_F16C;
+        detected = (vk_cpu_features() & needed) == needed;
     }
     return detected;
 }

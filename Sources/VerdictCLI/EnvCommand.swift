@@ -18,12 +18,11 @@ struct EnvCommand: ParsableCommand {
         print("kernel path: \(KernelInfo.path)")
         print("threads: \(Parallel.threadCount)\(env["VERDICT_NUM_THREADS"].map { " (VERDICT_NUM_THREADS=\($0))" } ?? "")")
         print("executable: \(DefaultModelResource.runningExecutable()?.path ?? "unknown")")
-        if let override = env["VERDICT_DEFAULT_MODEL"], !override.isEmpty {
-            print("default model: \(override) (VERDICT_DEFAULT_MODEL)")
-        } else if let folder = DefaultModelResource.folder() {
-            print("default model: \(folder.path)")
-        } else {
-            print("default model: not found (searched \(DefaultModelResource.candidates().map(\.path).joined(separator: ", ")))")
+        do {
+            let fromEnvironment = !(env["VERDICT_DEFAULT_MODEL"] ?? "").isEmpty
+            print("default model: \(try DefaultModel.path())\(fromEnvironment ? " (VERDICT_DEFAULT_MODEL)" : "")")
+        } catch let missing as DefaultModel.NotFound {
+            print("default model: not found (searched \(missing.searched.joined(separator: ", ")))")
         }
         let cache = ModelLocation.cacheRoot
         let cacheState = FileManager.default.fileExists(atPath: cache.path) ? "exists" : "not created yet"
