@@ -28,7 +28,7 @@ INSTALLED_FILES := bin/verdict share/man/man1/verdict.1 share/bash-completion/co
 	$(addprefix share/verdict/default-sentiment/,$(notdir $(wildcard $(MODEL)/*)))
 INSTALLED_DIRS := share/verdict/default-sentiment share/verdict
 
-.PHONY: all build install uninstall deb clean-install
+.PHONY: all build install install-files uninstall deb clean-install
 
 all: build
 
@@ -52,6 +52,10 @@ $(GENERATED)/stamp: build
 	touch $@
 
 install: $(GENERATED)/stamp
+	$(MAKE) --no-print-directory install-files
+
+# Copies what `build` and the stamp produced; `deb` stages the same files without building again.
+install-files:
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d $(DESTDIR)$(PREFIX)/share/verdict/default-sentiment
@@ -69,13 +73,13 @@ uninstall:
 		share/fish/vendor_completions.d bin 2>/dev/null; true
 
 # A Debian package of the same files under /usr. The binary links only Debian 12 system libraries;
-# Depends lists the packages that hold them (dpkg -S on each library `ldd` shows).
+# Depends lists the packages that hold the ones it names (tools/deb_control.sh).
 DEB_ROOT := $(SCRATCH)/deb/verdict_$(VERSION)_$(ARCH)
 DEB := verdict_$(VERSION)_$(ARCH).deb
 
 deb: $(GENERATED)/stamp
 	rm -rf $(DEB_ROOT) && mkdir -p $(DEB_ROOT)/DEBIAN
-	$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(CURDIR)/$(DEB_ROOT)
+	$(MAKE) --no-print-directory install-files PREFIX=/usr DESTDIR=$(CURDIR)/$(DEB_ROOT)
 	tools/deb_control.sh $(DEB_ROOT) $(VERSION) $(ARCH) > $(DEB_ROOT)/DEBIAN/control
 	dpkg-deb --root-owner-group --build $(DEB_ROOT) $(DEB)
 	@echo "built $(DEB)"
