@@ -56,22 +56,33 @@ extension Trainer {
         ]).serialized(indent: 2) + "\n"
     }
 
-    /// Deletes the oldest checkpoints beyond `saveTotalLimit`, never the best one.
+    /// Deletes the oldest checkpoints beyond `saveTotalLimit`, never the best one. A checkpoint is
+    /// first renamed to a hidden folder and only then deleted, so a run killed part-way through a
+    /// deletion never leaves a visible, incomplete `checkpoint-N` that a resume could pick up;
+    /// hidden leftovers of an earlier killed run are deleted here too.
     func pruneCheckpoints() throws {
         guard let limit = args.saveTotalLimit else { return }
         let fm = FileManager.default
         let out = URL(fileURLWithPath: args.outputDir)
-        let steps = ((try? fm.contentsOfDirectory(atPath: out.path)) ?? []).compactMap { name -> Int? in
+        let names = (try? fm.contentsOfDirectory(atPath: out.path)) ?? []
+        for name in names where name.hasPrefix(Self.deletingPrefix) {
+            try? fm.removeItem(at: out.appendingPathComponent(name))
+        }
+        let steps = names.compactMap { name -> Int? in
             name.hasPrefix("checkpoint-") ? Int(name.dropFirst("checkpoint-".count)) : nil
         }.sorted()
         var excess = steps.count - max(limit, 1)
         for step in steps where excess > 0 {
-            let path = out.appendingPathComponent("checkpoint-\(step)").path
-            if path == state.bestModelCheckpoint { continue }
-            try? fm.removeItem(atPath: path)
+            let folder = out.appendingPathComponent("checkpoint-\(step)")
+            if folder.path == state.bestModelCheckpoint { continue }
+            let hidden = out.appendingPathComponent("\(Self.deletingPrefix)\(step)")
+            if (try? fm.moveItem(at: folder, to: hidden)) != nil { try? fm.removeItem(at: hidden) }
             excess -= 1
         }
     }
+
+    /// The name a checkpoint folder takes while it is being deleted.
+    static let deletingPrefix = ".deleting-checkpoint-"
 
     /// Loads the `model.safetensors` of a checkpoint folder into the model. Each tensor must be one
     /// of the model's parameters with its shape (the kernels index with the model's sizes); Conv1D
