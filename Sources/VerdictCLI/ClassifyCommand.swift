@@ -14,10 +14,22 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "auto, softmax, sigmoid or none.") var function: String = "auto"
     @Option(help: "Texts per forward pass.") var batchSize: Int = 32
     @Flag(help: "One JSON object per input line.") var json = false
+    @Flag(help: "Batch mode: read JSON Lines (standard input or --input), write each object back with its prediction added, in input order, streaming.")
+    var jsonl = false
+    @Option(help: "With --jsonl: the field holding the text.") var textField = "text"
+    @Option(help: "With --jsonl: the field added to each object.") var outputField = "prediction"
+    @Option(help: "With --jsonl: classify only shard I of N (0-based): the non-blank lines k with k % N == I.") var shard: Shard = .whole
+    @Flag(help: "With --jsonl: report an invalid line on standard error and go on (default: stop with an error).") var skipInvalid = false
     @OptionGroup var input: TextInput
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+        if jsonl {
+            guard input.texts.isEmpty else { throw ValidationError("--jsonl reads JSON Lines from standard input or --input, not texts given as arguments") }
+            guard !json else { throw ValidationError("--json and --jsonl cannot be combined: --jsonl already writes JSON") }
+        } else if shard != .whole || textField != "text" || outputField != "prediction" || skipInvalid {
+            throw ValidationError("--shard, --text-field, --output-field and --skip-invalid need --jsonl")
+        }
     }
 
     func run() throws {
@@ -28,6 +40,12 @@ struct ClassifyCommand: ParsableCommand {
             }
             let function: ScoreFunction = self.function == "auto" ? .automatic : try ScoreFunction(rawValue: self.function).orThrow(ValidationError("unknown --function \(self.function)"))
             let classifier = try pipeline(.textClassification, model: model, precision: dtype)
+            if jsonl {
+                let batch = JSONLinesClassification(classifier: classifier, textField: textField, outputField: outputField, shard: shard,
+                                                    topK: topK, function: function, batchSize: batchSize, skipInvalid: skipInvalid)
+                try batch.run(input: try input.input.map(LineReader.init(path:)) ?? LineReader(), output: .standardOutput)
+                return
+            }
             let texts = try input.read()
             let results = try classifier(texts, topK: topK, functionToApply: function, batchSize: batchSize)
             for (text, scores) in zip(texts, results) {
