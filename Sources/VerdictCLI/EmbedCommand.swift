@@ -3,9 +3,10 @@ import Foundation
 import Verdict
 import VerdictJSON
 
-/// `verdict embed`: mean-pooled sentence embeddings.
+/// `verdict embed`: sentence embeddings, pooled as the model's sentence-transformers folder says
+/// (`FeatureExtractionPipeline`; mean pooling when it says nothing).
 struct EmbedCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "embed", abstract: "Sentence embeddings (mean pooling).")
+    static let configuration = CommandConfiguration(commandName: "embed", abstract: "Sentence embeddings (the model's own pooling, else mean).")
 
     @Option(help: "Model folder or cached Hub id.") var model: String
     @Flag(help: "L2-normalise each embedding.") var normalize = false
@@ -19,19 +20,11 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let folder = try resolveModelFolder(model)
-            let encoder = try AutoModel.from(pretrained: folder.path)
-            encoder.parameters.prepareForInference()
-            let tokenizer = try AutoTokenizer.from(folder: folder)
+            let embedder = try pipeline(.featureExtraction, model: model)
             let texts = try input.read()
-            let maxLength = min(encoder.encoder.maxSequenceLength, tokenizer.modelMaxLength)
-            for start in stride(from: 0, to: texts.count, by: max(1, batchSize)) {
-                let chunk = Array(texts[start..<min(start + max(1, batchSize), texts.count)])
-                let batch = PackedBatch(encodings: try tokenizer.encodeBatch(chunk, options: TokenizationOptions(truncation: .longestFirst, maxLength: maxLength)), tokenTypes: tokenizer.returnsTokenTypeIds)
-                let e = try encoder.embeddings(batch, normalize: normalize)
-                let h = e.shape[1]
-                for (j, text) in chunk.enumerated() {
-                    let v = Array(e.scalars[(j * h)..<((j + 1) * h)])
+            for start in stride(from: 0, to: texts.count, by: batchSize) {
+                let chunk = Array(texts[start..<min(start + batchSize, texts.count)])
+                for (text, v) in zip(chunk, try embedder(chunk, normalize: normalize, batchSize: batchSize)) {
                     if json { printJSONLine([("text", .string(text)), ("embedding", .array(v.map { .double(Double($0)) }))]) }
                     else { print(v.map { String(format: "%.6f", $0) }.joined(separator: " ")) }
                 }

@@ -3,36 +3,62 @@ import Foundation
 import Verdict
 import VerdictServer
 
-/// `verdict serve`: an HTTP server for a classifier (TEI-compatible routes; see docs/Server.md).
+/// `verdict serve`: an HTTP server compatible with text-embeddings-inference (see docs/Server.md).
+/// Flags take TEI's names too (`--max-concurrent-requests`, `--payload-limit`, …), so a TEI
+/// command line works unchanged.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve a classifier over HTTP (POST /predict, /tokenize; GET /info, /health, /metrics).")
+        abstract: "Serve a model over HTTP, as text-embeddings-inference does (POST /predict, /rerank, /embed, /tokenize, /decode; GET /info, /health, /metrics, /openapi.json).")
 
-    @Option(help: "Model folder or cached Hub id (default: the bundled sentiment model).") var model: String?
+    @Option(name: [.long, .customLong("model-id")], help: "Model folder or cached Hub id (default: the bundled sentiment model). A …ForSequenceClassification model serves /predict (and /rerank with one output), any other encoder /embed.")
+    var model: String?
     @Option(help: "Number format of the Linear layers: float32 or int8 (dynamic quantisation); default: the checkpoint's own.") var dtype: InferencePrecision?
+    @Option(help: "Embedding models: cls, mean or last-token (default: the folder's 1_Pooling/config.json, else mean).") var pooling: SentencePooling?
     @Option(help: "Interface to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port).") var port = 8080
+    @Option(help: "Clients must send 'Authorization: Bearer KEY' (default: $API_KEY, else no key).") var apiKey: String?
     @Option(help: "Most inputs one request may carry.") var maxClientBatchSize = 32
-    @Option(help: "Most inputs per forward pass, across concurrent requests.") var maxBatchInputs = 64
-    @Option(help: "Most inputs waiting for the model before requests get 429.") var maxQueuedInputs = 512
-    @Option(help: "Largest request body in bytes.") var maxRequestBytes = 2 << 20
-    @Flag(help: "Truncate too-long inputs unless a request says \"truncate\": false.") var autoTruncate = false
+    @Option(name: [.customLong("max-batch-inputs"), .customLong("max-batch-requests")], help: "Most inputs per forward pass, across concurrent requests.")
+    var maxBatchInputs = 64
+    @Option(help: "Most tokens per forward pass, across concurrent requests (a larger request runs alone).") var maxBatchTokens = 16384
+    @Option(name: [.customLong("max-queued-inputs"), .customLong("max-concurrent-requests")], help: "Most inputs waiting for the model before requests get 429.")
+    var maxQueuedInputs = 512
+    @Option(name: [.customLong("max-request-bytes"), .customLong("payload-limit")], help: "Largest request body in bytes (413 beyond).")
+    var maxRequestBytes = 2_000_000
+    @Option(help: "Longest wait in milliseconds for requests still being tokenized to join a forward pass.") var maxBatchWaitMs = 2.0
+    @Option(help: "Seconds a request may wait for the model before it gets 429.") var requestTimeout = 60.0
+    @Flag(inversion: .prefixedNo, help: "Truncate too-long inputs unless a request says \"truncate\": false.") var autoTruncate = true
+
+    func validate() throws {
+        for (name, value) in [("--max-client-batch-size", maxClientBatchSize), ("--max-batch-inputs", maxBatchInputs),
+                              ("--max-batch-tokens", maxBatchTokens), ("--max-queued-inputs", maxQueuedInputs), ("--max-request-bytes", maxRequestBytes)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1 (got \(value))")
+        }
+        guard maxBatchWaitMs >= 0, requestTimeout > 0 else { throw ValidationError("--max-batch-wait-ms must be >= 0 and --request-timeout > 0") }
+    }
 
     func run() async throws {
         var settings = ServerConfiguration()
         settings.host = host
         settings.port = port
+        settings.apiKey = apiKey ?? ProcessInfo.processInfo.environment["API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         settings.maxClientBatchSize = maxClientBatchSize
         settings.maxBatchInputs = maxBatchInputs
+        settings.maxBatchTokens = maxBatchTokens
         settings.maxQueuedInputs = maxQueuedInputs
         settings.maxRequestBytes = maxRequestBytes
+        settings.maxBatchWait = maxBatchWaitMs / 1000
+        settings.requestTimeout = requestTimeout
         settings.autoTruncate = autoTruncate
-        let classifier = try reportingErrors { () -> TextClassificationPipeline in
+        settings.version = VerdictVersion.current
+        settings.buildCommit = KernelInfo.buildCommit
+        let served = try reportingErrors { () -> ServedModel in
             settings.modelID = try model ?? DefaultModel.path()
-            return try pipeline(.textClassification, model: settings.modelID, precision: dtype)
+            settings.modelSHA = ServerConfiguration.hubCommit(inPath: try resolveModelFolder(settings.modelID).path)
+            return try ServedModel.load(settings.modelID, pooling: pooling, precision: dtype)
         }
-        let server = ClassificationServer(pipeline: classifier, configuration: settings)
+        let server = InferenceServer(model: served, configuration: settings)
         let (host, modelID) = (self.host, settings.modelID)
         try await server.run { port in
             print("Serving \(modelID) on http://\(host):\(port)")
@@ -40,3 +66,5 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension SentencePooling: ExpressibleByArgument {}

@@ -14,7 +14,7 @@ import VerdictTokenizers
 /// Unchecked Sendable: a model can move between threads (a server hands it to its worker) but is
 /// used by one thread at a time: `parameters` are mutable (training, `prepareForInference`); the
 /// kernels parallelise inside each forward and backward pass.
-public final class SequenceClassifier: @unchecked Sendable {
+public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
     public var config: ModelConfig
     public let encoder: any EncoderModel
     public var parameters: ParameterStore
@@ -79,25 +79,6 @@ public final class SequenceClassifier: @unchecked Sendable {
         return try forward(batch, rng: &rng).0
     }
 
-    /// Readies the model for predictions only: every `Linear` weight of the backbone is packed for
-    /// the matrix multiply and its dense copy released as it is packed (half the weight memory, and
-    /// never both copies at once; the head's few weights are packed on first use). Reading or
-    /// changing a weight afterwards still works (it is unpacked exactly), so the model can still be
-    /// saved or trained. With `.int8` every `Linear` layer (the head's too) is quantised instead
-    /// (dynamic quantisation, `InferencePrecision`); reading a weight then gives its dequantised value.
-    /// `nil` keeps the model's own precision: int8 for a checkpoint from `verdict quantize`, else fp32.
-    public func prepareForInference(precision: InferencePrecision? = nil) {
-        let precision = precision ?? parameters.precision
-        Allocator.keepFreedMemoryForReuse()
-        var probe = parameters
-        probe.linearNames = LinearNameRecorder()
-        var rng: SplitMix64? = nil
-        _ = encoder.forward(PackedBatch(sequences: [[0]]), probe, rng: &rng, keepCache: false)
-        let names = probe.linearNames?.names ?? []
-        probe = ParameterStore()   // its references would keep the dense copies alive
-        parameters.packReleasingDenseCopies(names, precision: precision)
-    }
-
     /// The most sequences one batch may hold: 1 for a decoder without `pad_token_id` (as in
     /// `transformers`), otherwise unlimited.
     public var maxBatchSequences: Int? { head.pooling == .lastNonPadding(nil) ? 1 : nil }
@@ -107,18 +88,6 @@ public final class SequenceClassifier: @unchecked Sendable {
     public var checkpointTensors: [(String, Tensor)] {
         let transposed = encoder.transposedWeights
         return parameters.names.map { ($0, transposed.contains($0) ? parameters[$0].transposed() : parameters[$0]) }
-    }
-
-    /// Checks that every id `tokenizer` can produce has a row in the model's embedding table (a
-    /// tokenizer paired with another model's checkpoint is a common mistake); `folder` names the
-    /// files in the error.
-    public func checkCompatible(with tokenizer: Tokenizer, folder: URL? = nil) throws {
-        let rows = parameters[encoder.stack.embeddings.word].shape[0]
-        guard let largest = tokenizer.largestId, largest >= rows else { return }
-        let where_ = folder.map { " in \($0.path)" } ?? ""
-        throw CheckpointError.tensorMismatch(name: encoder.stack.embeddings.word,
-                                             reason: "the tokenizer\(where_) produces ids up to \(largest), but the model's embedding table "
-                                                 + "(config.json vocab_size \(config.vocabSize)) has \(rows) rows: the tokenizer does not belong to this model")
     }
 
     /// The parameters that are trained (everything except constant buffers).

@@ -16,7 +16,7 @@ public struct EncoderOutput: Sendable {
 /// output and sentence embeddings.
 ///
 /// Unchecked Sendable: like `SequenceClassifier`, used by one thread at a time.
-public final class TransformerModel: @unchecked Sendable {
+public final class TransformerModel: PretrainedModel, @unchecked Sendable {
     public let config: ModelConfig
     public let encoder: any EncoderModel
     public var parameters: ParameterStore

@@ -83,16 +83,7 @@ public final class TextClassificationPipeline: @unchecked Sendable {
         let batchSize = max(1, min(batchSize, model.maxBatchSequences ?? batchSize))
         var out = Tensor(shape: [encodings.count, labels])
         // Similar lengths together keep batches uniform; packing means no padding is computed anyway.
-        let order = encodings.indices.sorted { encodings[$0].ids.count < encodings[$1].ids.count }
-        var start = 0
-        while start < order.count {
-            var end = start + 1, tokens = encodings[order[start]].ids.count
-            while end < order.count && end - start < batchSize && tokens + encodings[order[end]].ids.count <= maxBatchTokens {
-                tokens += encodings[order[end]].ids.count
-                end += 1
-            }
-            let indices = Array(order[start..<end])
-            start = end
+        for indices in FeatureExtractionPipeline.batches(encodings, batchSize: batchSize, maxBatchTokens: maxBatchTokens) {
             let batchLogits = try model.logits(PackedBatch(encodings: indices.map { encodings[$0] }, tokenTypes: tokenizer.returnsTokenTypeIds))
             for (j, i) in indices.enumerated() { for c in 0..<labels { out.scalars[i * labels + c] = batchLogits.scalars[j * labels + c] } }
         }
@@ -147,13 +138,42 @@ public final class TextClassificationPipeline: @unchecked Sendable {
     }
 }
 
-/// Tasks `pipeline(_:model:)` builds.
-public enum PipelineTask: Sendable { case textClassification }
+/// Tasks `pipeline(_:model:precision:)` builds; the task decides the pipeline's type.
+public struct PipelineTask<Pipeline>: Sendable {
+    let make: @Sendable (_ model: String?, _ precision: InferencePrecision?) throws -> Pipeline
+}
 
-/// `pipeline("text-classification", model=…)`: with no model, Verdict's bundled default
-/// sentiment classifier (see `DefaultModel`).
-public func pipeline(_ task: PipelineTask, model: String? = nil, precision: InferencePrecision? = nil) throws -> TextClassificationPipeline {
-    switch task {
-    case .textClassification: return try TextClassificationPipeline(model: try model ?? DefaultModel.path(), precision: precision)
+extension PipelineTask where Pipeline == TextClassificationPipeline {
+    /// `"text-classification"` (`"sentiment-analysis"`): labelled scores per text; without a model,
+    /// Verdict's bundled default sentiment classifier (see `DefaultModel`).
+    public static var textClassification: Self {
+        Self { model, precision in try TextClassificationPipeline(model: try model ?? DefaultModel.path(), precision: precision) }
     }
+}
+
+extension PipelineTask where Pipeline == FeatureExtractionPipeline {
+    /// `"feature-extraction"` as sentence-transformers does it: one pooled vector per text. Needs a model.
+    public static var featureExtraction: Self {
+        Self { model, precision in
+            guard let model else { throw PipelineError.modelRequired(task: "featureExtraction") }
+            return try FeatureExtractionPipeline(model: model, precision: precision)
+        }
+    }
+}
+
+/// A pipeline that cannot be built as asked.
+public enum PipelineError: Error, CustomStringConvertible {
+    /// The task has no default model.
+    case modelRequired(task: String)
+
+    public var description: String {
+        switch self {
+        case .modelRequired(let task): return "pipeline(.\(task)) has no default model: pass model: with a folder or a cached Hub id"
+        }
+    }
+}
+
+/// `pipeline("text-classification", model=…)` and the other tasks of `PipelineTask`.
+public func pipeline<Pipeline>(_ task: PipelineTask<Pipeline>, model: String? = nil, precision: InferencePrecision? = nil) throws -> Pipeline {
+    try task.make(model, precision)
 }

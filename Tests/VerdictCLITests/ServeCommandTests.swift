@@ -28,6 +28,7 @@ final class ServeCommandTests: XCTestCase {
         var request = URLRequest(url: try XCTUnwrap(URL(string: address + "/predict")))
         request.httpMethod = "POST"
         request.httpBody = Data(#"{"inputs": "what a lovely day"}"#.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")   // required, as in TEI (415 otherwise)
         let (data, response) = try await URLSession.shared.data(for: request)
         XCTAssertEqual((response as? HTTPURLResponse)?.statusCode, 200)
         let scores = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [[String: Any]])

@@ -179,12 +179,14 @@ final class FuzzTests: XCTestCase {
 
     func testServerRequests() throws {
         let seeds = [#"{"inputs": "I love it", "truncate": true, "raw_scores": false}"#, #"{"inputs": ["a", "b"], "add_special_tokens": false}"#,
-                     #"{"inputs": [["a", "b"], ["c", "d"]]}"#].map { Data($0.utf8) }
-        fuzz("server-request", seeds: seeds, dictionary: ["\"inputs\"", "[[", "]]", "null", "true", "\"truncate\"", "\\u0000"]) { data in
-            var failures = 0
-            do { _ = try PredictRequest(body: data) } catch { failures += 1 }
-            do { _ = try TokenizeRequest(body: data) } catch { failures += 1 }
-            if failures == 2 { throw ServerError.invalid("both rejected") }
+                     #"{"inputs": [["a", "b"], ["c", "d"]]}"#, #"{"query": "q", "texts": ["a", "b"], "return_text": true}"#,
+                     #"{"inputs": [[101, 2054], "text"], "normalize": false, "dimensions": 8}"#, #"{"ids": [[101, 102], [7592]], "skip_special_tokens": false}"#,
+                     #"{"inputs": "x", "truncation_direction": "Left"}"#].map { Data($0.utf8) }
+        fuzz("server-request", seeds: seeds, dictionary: ["\"inputs\"", "[[", "]]", "null", "true", "\"truncate\"", "\\u0000", "\"ids\"", "\"texts\"", "\"query\"", "-1", "4294967296", "1e999"]) { data in
+            let parsers: [(Data) throws -> Void] = [{ _ = try PredictRequest(body: $0) }, { _ = try TokenizeRequest(body: $0) },
+                                                   { _ = try EmbedRequest(body: $0) }, { _ = try RerankRequest(body: $0) }, { _ = try DecodeRequest(body: $0) }]
+            let failures = parsers.filter { parse in (try? parse(data)) == nil }.count
+            if failures == parsers.count { throw ServerError.validation("every route rejected it") }
         }
     }
 
