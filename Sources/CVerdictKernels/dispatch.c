@@ -86,3 +86,9 @@ void vk_keep_freed_memory(void) {
     mallopt(M_TOP_PAD, 64 << 20);
 #endif
 }
+
+void vk_release_freed_memory(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}

@@ -10,8 +10,8 @@ struct ClassifyCommand: ParsableCommand {
 
     @Option(help: "Model folder or cached Hub id (default: the bundled sentiment model).") var model: String?
     @Option(help: "Number format of the Linear layers: float32 or int8 (dynamic quantisation); default: the checkpoint's own.") var dtype: InferencePrecision?
-    @Option(help: "Labels per text: a number, or 'all'.") var topK: String = "1"
-    @Option(help: "auto, softmax, sigmoid or none.") var function: String = "auto"
+    @Option(help: "Labels per text: a number, or 'all'.") var topK: TopK = .one
+    @Option(help: "How logits become scores.") var function: ScoreFunction = .automatic
     @Option(help: "Texts per forward pass.") var batchSize: Int = 32
     @Flag(help: "One JSON object per input line.") var json = false
     @Flag(help: "Batch mode: read JSON Lines (standard input or --input), write each object back with its prediction added, in input order, streaming.")
@@ -34,11 +34,6 @@ struct ClassifyCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let topK: TopK
-            if self.topK == "all" { topK = .all } else if let k = Int(self.topK), k > 0 { topK = k == 1 ? .one : .k(k) } else {
-                throw ValidationError("--top-k must be a positive number or 'all'")
-            }
-            let function: ScoreFunction = self.function == "auto" ? .automatic : try ScoreFunction(rawValue: self.function).orThrow(ValidationError("unknown --function \(self.function)"))
             let classifier = try pipeline(.textClassification, model: model, precision: dtype)
             if jsonl {
                 let batch = JSONLinesClassification(classifier: classifier, textField: textField, outputField: outputField, shard: shard,
@@ -59,9 +54,26 @@ struct ClassifyCommand: ParsableCommand {
     }
 }
 
-extension Optional {
-    func orThrow(_ error: Error) throws -> Wrapped {
-        guard let self else { throw error }
-        return self
+extension TopK: ExpressibleByArgument {
+    /// A positive number or `all`.
+    public init?(argument: String) {
+        if argument == "all" { self = .all; return }
+        guard let k = Int(argument), k > 0 else { return nil }
+        self = k == 1 ? .one : .k(k)
     }
+
+    public var defaultValueDescription: String {
+        switch self {
+        case .one: return "1"
+        case .k(let k): return String(k)
+        case .all: return "all"
+        }
+    }
+}
+
+extension ScoreFunction: ExpressibleByArgument {
+    /// `auto` (the pipeline's choice), `softmax`, `sigmoid` or `none` (the logits).
+    public init?(argument: String) { self.init(rawValue: argument == "auto" ? "automatic" : argument) }
+    public var defaultValueDescription: String { self == .automatic ? "auto" : rawValue }
+    public static var allValueStrings: [String] { allCases.map(\.defaultValueDescription) }
 }

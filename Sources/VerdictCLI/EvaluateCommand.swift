@@ -10,7 +10,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Model folder or cached Hub id (default: the bundled sentiment model).") var model: String?
     @Option(help: "Number format of the Linear layers: float32 or int8 (dynamic quantisation); default: the checkpoint's own.") var dtype: InferencePrecision?
     @Option(help: "Labelled CSV/TSV file with a header.") var data: String
-    @Option(help: "Text column.") var textColumn: String = "sentence"
+    @Option(help: "Text column (default: text or sentence, whichever the file has).") var textColumn: String?
     @Option(help: "Label column: label names of the model, or ids.") var labelColumn: String = "label"
     @Option(help: "Texts per forward pass.") var batchSize: Int = 32
     @Option(help: "Also write the predictions (one JSON object per line) to this file.") var predictions: String?

@@ -13,7 +13,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Base model folder or cached Hub id.") var model: String?
     @Option(help: "Training file (CSV/TSV with a header).") var train: String?
     @Option(help: "Evaluation file.") var eval: String?
-    @Option(help: "Text column.") var textColumn: String?
+    @Option(help: "Text column (default: text or sentence, whichever the file has).") var textColumn: String?
     @Option(help: "Label column.") var labelColumn: String?
     @Option(help: "Label names in id order, comma-separated (e.g. NEGATIVE,POSITIVE).") var labels: String?
     @Option(help: "Output folder for checkpoints and the final model.") var output: String?
@@ -78,7 +78,7 @@ struct TrainCommand: ParsableCommand {
         guard let modelName = model ?? recipe.model else { throw ValidationError("--model (or a recipe with \"model\") is required") }
         guard let trainFile = train ?? recipe.train else { throw ValidationError("--train (or a recipe with \"train\") is required") }
         guard !args.outputDir.isEmpty else { throw ValidationError("--output (or a recipe with \"output_dir\") is required") }
-        let textColumn = self.textColumn ?? recipe.text_column ?? "sentence"
+        let textColumn = self.textColumn ?? recipe.text_column   // nil: "text" or "sentence", whichever the file has
         let labelColumn = self.labelColumn ?? recipe.label_column ?? "label"
         let labelNames = labels.map { $0.split(separator: ",").map(String.init) } ?? recipe.labels
 

@@ -11,13 +11,19 @@ public struct LabelledTexts: Sendable {
 
     public var count: Int { texts.count }
 
-    /// Loads `textColumn` and `labelColumn` from CSV/TSV (by extension, RFC 4180), JSON Lines or a
-    /// JSON array. With `labelNames`, labels may be given as those names or as ids; without,
-    /// integer labels `0…k` keep their order and string labels are sorted. A label column that
-    /// mixes integer ids and names (without `labelNames` to relate them) is an error.
-    public static func load(_ url: URL, textColumn: String = "sentence", labelColumn: String = "label",
+    /// The text column when none is named: the first of these a file has (Hugging Face datasets
+    /// call it `text`, GLUE `sentence`).
+    public static let defaultTextColumns = ["text", "sentence"]
+
+    /// Loads `textColumn` (default: the first of `defaultTextColumns` the file has) and
+    /// `labelColumn` from CSV/TSV (by extension, RFC 4180), JSON Lines or a JSON array. With
+    /// `labelNames`, labels may be given as those names or as ids; without, integer labels `0…k`
+    /// keep their order and string labels are sorted. A label column that mixes integer ids and
+    /// names (without `labelNames` to relate them) is an error.
+    public static func load(_ url: URL, textColumn: String? = nil, labelColumn: String = "label",
                             labelNames: [String]? = nil) throws -> LabelledTexts {
         let (table, lines) = try Dataset.loadWithLineNumbers(url)
+        let textColumn = textColumn ?? defaultTextColumns.first { table.columns[$0] != nil } ?? defaultTextColumns.joined(separator: " or ")
         func column(_ name: String) throws -> [String] {
             guard let values = table.columns[name] else {
                 throw DatasetError.missingColumn(path: url.path, column: name, available: table.columnNames)

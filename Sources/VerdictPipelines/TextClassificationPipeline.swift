@@ -13,7 +13,7 @@ public struct LabelScore: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// How raw logits become scores (`function_to_apply`).
-public enum ScoreFunction: String, Sendable {
+public enum ScoreFunction: String, Sendable, CaseIterable {
     /// Sigmoid for multi-label or single-output models, softmax otherwise (what `transformers` does).
     case automatic, softmax, sigmoid, none
 }

@@ -111,7 +111,15 @@ final class InferenceQueue: @unchecked Sendable {
     }
 
     private func work() {
+        var lastRelease = DispatchTime.now()
         while let batch = nextBatch() {
+            defer {
+                // Idle after work: hand the memory of large batches and bodies back, at most once a second.
+                if waitingInputs == 0 && Self.seconds(lastRelease, .now()) > 1 {
+                    Allocator.releaseFreedMemory()
+                    lastRelease = .now()
+                }
+            }
             let start = DispatchTime.now()
             let rows: Tensor
             do {

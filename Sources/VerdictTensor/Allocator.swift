@@ -15,4 +15,9 @@ public enum Allocator {
     public static func keepFreedMemoryForReuse() { _ = configured }
 
     private static let configured: Void = vk_keep_freed_memory()
+
+    /// Returns the memory kept for reuse to the kernel (glibc's `malloc_trim`), so resident memory
+    /// falls back after a large batch; the next batch pays the page faults again. A long-running
+    /// process (the server) calls it when it goes idle.
+    public static func releaseFreedMemory() { vk_release_freed_memory() }
 }

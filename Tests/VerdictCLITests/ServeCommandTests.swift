@@ -4,7 +4,8 @@ import FoundationNetworking
 #endif
 import XCTest
 
-/// `verdict serve` as a user runs it: starts, answers over HTTP, stops cleanly on SIGTERM.
+/// `verdict serve` as a user runs it: starts, answers over HTTP with `verdict classify`'s scores,
+/// stops cleanly on SIGTERM.
 final class ServeCommandTests: XCTestCase {
     func testServeAnswersAndStopsOnSIGTERM() async throws {
         let model = CLI.root.appendingPathComponent("Fixtures/models/tiny-bert-safetensors-fp32").path
@@ -34,6 +35,21 @@ final class ServeCommandTests: XCTestCase {
         let scores = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [[String: Any]])
         XCTAssertEqual(Set(scores.compactMap { $0["label"] as? String }), ["negative", "neutral", "positive"])
         XCTAssertEqual(scores.reduce(0) { $0 + ($1["score"] as? Double ?? 0) }, 1, accuracy: 1e-5)
+
+        // The server's scores are `verdict classify`'s for the same texts (batched differently).
+        let texts = ["what a lovely day", "dull and slow", "I did not expect to like it, but I did", "meh", "naïve “charming” 🙂"]
+        request.httpBody = try JSONSerialization.data(withJSONObject: ["inputs": texts.map { [$0] }])
+        let (batchData, _) = try await URLSession.shared.data(for: request)
+        let served = try XCTUnwrap(JSONSerialization.jsonObject(with: batchData) as? [[[String: Any]]])
+        let offline = try CLI.run(["classify", "--model", model, "--top-k", "all", "--json"], stdin: texts.joined(separator: "\n") + "\n")
+        XCTAssertEqual(offline.status, 0, offline.err)
+        let lines = offline.out.split(separator: "\n")
+        XCTAssertEqual(lines.count, texts.count)
+        for (line, got) in zip(lines, served) {
+            let want = try XCTUnwrap((JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["labels"] as? [[String: Any]])
+            XCTAssertEqual(got.map { $0["label"] as? String }, want.map { $0["label"] as? String })
+            for (g, w) in zip(got, want) { XCTAssertEqual(g["score"] as? Double ?? .nan, w["score"] as? Double ?? .infinity, accuracy: 1e-6) }
+        }
 
         process.terminate()  // SIGTERM: graceful shutdown
         process.waitUntilExit()

@@ -35,6 +35,8 @@ double vk_peak_loop(int int8, long iterations, float *sink);
 void vk_parallel_for(int threads, long count, void (*fn)(void *ctx, long index), void *ctx);
 /// glibc: keep freed memory in the process for reuse (see VerdictTensor's Allocator). Elsewhere a no-op.
 void vk_keep_freed_memory(void);
+/// glibc: return the freed memory of every arena to the kernel (malloc_trim). Elsewhere a no-op.
+void vk_release_freed_memory(void);
 
 /// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major; op(A) is [M,K], op(B) is [K,N].
 /// transA: A is stored [K,M]; transB: B is stored [N,K] (a PyTorch Linear weight).
