@@ -477,6 +477,10 @@ async def run_fuzz(srv, cases, connections, absent):
     return by_route, failures, rss
 
 
+# The server returns freed memory to the system half a second after it goes idle (InferenceQueue).
+SETTLE_S = 1.5
+
+
 def cmd_fuzz(args):
     rng = random.Random(args.seed)
     limit = next((int(a.split("=")[1]) for a in args.server_arg if a.startswith("--max-request-bytes=")), 2 << 20)
@@ -485,12 +489,14 @@ def cmd_fuzz(args):
     with Server(args) as srv:
         absent = [r for r in ROUTES if asyncio.run(get(srv, r, dump(VALID[r][0])))[0] == 404]
         asyncio.run(drive(srv, texts, 4, total=200))
+        time.sleep(SETTLE_S)  # resident memory once the server has gone idle, before and after
         rss0, t0 = srv.rss_mb(), time.perf_counter()
         by_route, failures, rss = asyncio.run(run_fuzz(srv, cases, args.connections, absent))
         seconds = time.perf_counter() - t0
         health = asyncio.run(get(srv, "/health"))[0]
         predict = asyncio.run(get(srv, "/predict", b'{"inputs": "I really love this book"}'))
         after = asyncio.run(drive(srv, texts, 4, total=200))
+        time.sleep(SETTLE_S)
         rss1 = srv.rss_mb()
         problems = server_info(srv)
     statuses = sorted({s for c in by_route.values() for s in c}, key=str)

@@ -20,6 +20,14 @@ public struct Checkpoint {
     /// for the int8 multiply; their names are in `names`, not in `tensors`.
     public var quantizedWeights: [String: QuantizedMatrix] = [:]
 
+    /// No weights: a model loaded from it initialises every parameter afresh
+    /// (`AutoModelForSequenceClassification.from(config:)`).
+    public static var empty: Checkpoint { Checkpoint(tensors: [:], names: [], files: [], storedDType: .float32) }
+
+    private init(tensors: [String: Tensor], names: [String], files: [URL], storedDType: DType) {
+        (self.tensors, self.names, self.files, self.storedDType) = (tensors, names, files, storedDType)
+    }
+
     /// Loads every tensor of the folder's weights.
     public init(folder: URL) throws {
         let fm = FileManager.default

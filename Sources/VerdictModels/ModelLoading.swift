@@ -71,9 +71,11 @@ enum ParameterLoader {
     /// Matches checkpoint tensors to `encoder`'s parameters and the head's `shapes`. A name is
     /// found with or without the encoder prefix (`bert.`), under the names it is tied to
     /// (`EncoderModel.tiedNames`), and under legacy `LayerNorm.gamma/beta` names; Conv1D weights
-    /// (`EncoderModel.transposedWeights`) are transposed to `[out, in]`.
+    /// (`EncoderModel.transposedWeights`) are transposed to `[out, in]`. Parameters the checkpoint
+    /// lacks are initialised afresh; many more of them than it holds is refused as a config.json
+    /// mistake unless `initialisingEverything` says a new model is meant.
     static func load(_ checkpoint: Checkpoint, encoder: any EncoderModel, headShapes: [(String, [Int])] = [],
-                     rng: inout SplitMix64) throws -> (ParameterStore, LoadReport) {
+                     rng: inout SplitMix64, initialisingEverything: Bool = false) throws -> (ParameterStore, LoadReport) {
         let prefix = encoder.prefix, transposed = encoder.transposedWeights, tied = encoder.tiedNames
         func candidates(_ name: String) -> [String] {
             let names = [name] + (tied[name] ?? [])
@@ -94,7 +96,7 @@ enum ParameterLoader {
             if firstMissing.isEmpty { firstMissing = name }
         }
         let present = checkpoint.tensors.values.reduce(0) { $0 + $1.count } + checkpoint.quantizedWeights.values.reduce(0) { $0 + $1.columns * $1.depth }
-        if missing > max(2 * present, 50_000_000) {
+        if !initialisingEverything && missing > max(2 * present, 50_000_000) {
             throw CheckpointError.tensorMismatch(name: firstMissing, reason: "config.json describes \(missing) parameters that the checkpoint (\(present) "
                                                      + "parameters) lacks, starting with this one: check num_hidden_layers and the sizes in config.json")
         }

@@ -96,6 +96,19 @@ public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
 
 /// Loads classifiers the way `AutoModelForSequenceClassification.from_pretrained` does.
 public enum AutoModelForSequenceClassification {
+    /// A new model with every weight initialised afresh (`from_config`): the architecture of
+    /// `config` with none of a checkpoint's knowledge. `seed` makes the initialisation repeatable.
+    public static func from(config: ModelConfig, seed: UInt64 = 42) throws -> SequenceClassifier {
+        Allocator.keepFreedMemoryForReuse()
+        var config = config
+        let encoder = try makeEncoder(config)
+        config.architectures = [encoder.classifierArchitecture]
+        let headShapes = SequenceClassifier.headShapes(SequenceClassifier.head(config, encoder: encoder), encoder: encoder)
+        var rng = SplitMix64(seed: seed)
+        let (parameters, report) = try ParameterLoader.load(.empty, encoder: encoder, headShapes: headShapes, rng: &rng, initialisingEverything: true)
+        return SequenceClassifier(config: config, encoder: encoder, parameters: parameters, loadReport: report)
+    }
+
     /// Loads from a folder or a cached Hub model id. `labels` replaces the config's labels (a new
     /// head is then initialised when the count differs); `head` asks for a custom head;
     /// `padTokenId` is used when the config has none (decoders, which read the score at the last

@@ -45,6 +45,9 @@ final class InferenceQueue: @unchecked Sendable {
     private var arriving = 0
     private var stopping = false
     private var finished = false
+    private var workedSinceRelease = false
+    /// Seconds of idleness after which freed memory goes back to the system.
+    static let releaseAfterIdle = 0.5
 
     init(model: ServedModel, limits: Limits, metrics: ServerMetrics) {
         self.model = model
@@ -111,15 +114,7 @@ final class InferenceQueue: @unchecked Sendable {
     }
 
     private func work() {
-        var lastRelease = DispatchTime.now()
         while let batch = nextBatch() {
-            defer {
-                // Idle after work: hand the memory of large batches and bodies back, at most once a second.
-                if waitingInputs == 0 && Self.seconds(lastRelease, .now()) > 1 {
-                    Allocator.releaseFreedMemory()
-                    lastRelease = .now()
-                }
-            }
             let start = DispatchTime.now()
             let rows: Tensor
             do {
@@ -169,7 +164,19 @@ final class InferenceQueue: @unchecked Sendable {
         var inputs = 0, tokens = 0
         var deadline: Date? = nil
         while true {
-            while batch.isEmpty && jobs.isEmpty && !stopping { condition.wait() }
+            while batch.isEmpty && jobs.isEmpty && !stopping {
+                // Idle half a second after work: hand the memory of large batches and bodies back
+                // to the system (kept for reuse while busy).
+                if workedSinceRelease {
+                    if condition.wait(until: Date(timeIntervalSinceNow: Self.releaseAfterIdle)) { continue }
+                    condition.unlock()
+                    Allocator.releaseFreedMemory()
+                    condition.lock()
+                    workedSinceRelease = false
+                } else {
+                    condition.wait()
+                }
+            }
             if batch.isEmpty && jobs.isEmpty {
                 finished = true
                 condition.broadcast()
@@ -191,6 +198,7 @@ final class InferenceQueue: @unchecked Sendable {
             // Wait for company only while requests are on their way and there is room for them.
             let full = inputs >= limits.maxBatchInputs || tokens >= limits.maxBatchTokens || !jobs.isEmpty
             if batch.isEmpty { continue }
+            workedSinceRelease = true
             if full || arriving <= 0 || stopping || limits.maxBatchWait <= 0 { return batch }
             let until = deadline ?? Date(timeIntervalSinceNow: limits.maxBatchWait)
             deadline = until
