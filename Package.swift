@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "VerdictPipelines", dependencies: ["VerdictDefaultModel", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .target(
             name: "VerdictServer",
-            dependencies: ["VerdictPipelines", "VerdictTokenizers", "VerdictJSON", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["VerdictPipelines", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers", "VerdictJSON", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: settings
         ),

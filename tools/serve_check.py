@@ -452,7 +452,7 @@ def random_json(rng, depth):
 
 
 async def run_fuzz(srv, cases, connections, absent):
-    """Send the cases kind by kind; returns ({route: Counter(status)}, failures, [(kind, requests, RSS after)])."""
+    """Send the cases kind by kind; returns ({route: Counter(status)}, failures, [(kind, requests, settled RSS after)])."""
     by_route, failures, rss = {r: Counter() for r in ROUTES}, [], []
 
     async def worker(queue):
@@ -473,6 +473,8 @@ async def run_fuzz(srv, cases, connections, absent):
         queue = [c for c in reversed(cases) if c[0] == kind]
         n = len(queue)
         await asyncio.gather(*(worker(queue) for _ in range(connections)))
+        await get(srv, "/predict", b'{"inputs": "settle"}')  # the model ran: the server will idle and hand memory back
+        await asyncio.sleep(SETTLE_S)
         rss.append((kind, n, srv.rss_mb()))
     return by_route, failures, rss
 

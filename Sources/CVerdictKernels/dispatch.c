@@ -87,6 +87,14 @@ void vk_keep_freed_memory(void) {
 #endif
 }
 
+void vk_limit_arenas(int count) {
+#if defined(__GLIBC__)
+    mallopt(M_ARENA_MAX, count);
+#else
+    (void)count;
+#endif
+}
+
 void vk_release_freed_memory(void) {
 #if defined(__GLIBC__)
     malloc_trim(0);

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import VerdictJSON
 import VerdictPipelines
+import VerdictTensor
 import VerdictTokenizers
 
 /// An HTTP server for a model, compatible with Hugging Face text-embeddings-inference (TEI):
@@ -21,7 +22,11 @@ public final class InferenceServer: Sendable {
     let queue: InferenceQueue
     let metrics = ServerMetrics()
 
+    /// Readies the server. Process-wide: the threads created from now on share one malloc arena,
+    /// so the memory of large requests goes back to the system when the server idles
+    /// (`Allocator.limitArenas(to:)`; resident memory stays flat under hostile bodies, docs/Server.md).
     public init(model: ServedModel, configuration: ServerConfiguration = ServerConfiguration()) {
+        Allocator.limitArenas(to: 1)
         self.model = model
         self.configuration = configuration
         queue = InferenceQueue(model: model, limits: .init(

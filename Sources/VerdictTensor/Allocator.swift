@@ -20,4 +20,9 @@ public enum Allocator {
     /// falls back after a large batch; the next batch pays the page faults again. A long-running
     /// process (the server) calls it when it goes idle.
     public static func releaseFreedMemory() { vk_release_freed_memory() }
+
+    /// Has every thread created from now on share `count` malloc arenas (glibc's `M_ARENA_MAX`).
+    /// A server's many short-lived request threads otherwise each grow an arena of their own whose
+    /// freed pages stay scattered; with one arena `releaseFreedMemory()` gets them all back.
+    public static func limitArenas(to count: Int) { vk_limit_arenas(Int32(clamping: max(1, count))) }
 }

@@ -37,6 +37,8 @@ void vk_parallel_for(int threads, long count, void (*fn)(void *ctx, long index),
 void vk_keep_freed_memory(void);
 /// glibc: return the freed memory of every arena to the kernel (malloc_trim). Elsewhere a no-op.
 void vk_release_freed_memory(void);
+/// glibc: at most `count` malloc arenas for threads created from now on. Elsewhere a no-op.
+void vk_limit_arenas(int count);
 
 /// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major; op(A) is [M,K], op(B) is [K,N].
 /// transA: A is stored [K,M]; transB: B is stored [N,K] (a PyTorch Linear weight).
