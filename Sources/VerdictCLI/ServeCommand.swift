@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before the model's threads start: every thread of the server shares one malloc arena
+        // (InferenceServer does this too, but threads that already allocated keep their own).
+        Allocator.limitArenas(to: 1)
         var settings = ServerConfiguration()
         settings.host = host
         settings.port = port
