@@ -1,5 +1,6 @@
-# Installs the `verdict` command line: a self-contained release binary (the Swift runtime linked in
-# statically), the bundled default model, a man page and bash/zsh/fish completions.
+# Installs the `verdict` command line and its HTTP server `verdict-serve` (which `verdict serve` runs):
+# self-contained release binaries (the Swift runtime linked in statically), the bundled default
+# model, man pages and bash/zsh/fish completions.
 #
 #   make install [PREFIX=/usr/local] [DESTDIR=]   build and install
 #   make uninstall [PREFIX=/usr/local]            remove every file `make install` wrote
@@ -18,12 +19,14 @@ COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 
 BIN := $(SCRATCH)/release/verdict
+SERVE_BIN := $(SCRATCH)/release/verdict-serve
 MODEL := Sources/VerdictDefaultModel/default-sentiment
 GENERATED := $(SCRATCH)/generated
 MANUAL_TOOL := $(SCRATCH)/argument-parser/debug/generate-manual
 
 # What `make install` writes, relative to $(DESTDIR)$(PREFIX): `make uninstall` removes exactly these.
-INSTALLED_FILES := bin/verdict share/man/man1/verdict.1 share/bash-completion/completions/verdict \
+INSTALLED_FILES := bin/verdict bin/verdict-serve share/man/man1/verdict.1 share/man/man1/verdict-serve.1 \
+	share/bash-completion/completions/verdict \
 	share/zsh/site-functions/_verdict share/fish/vendor_completions.d/verdict.fish \
 	$(addprefix share/verdict/default-sentiment/,$(notdir $(wildcard $(MODEL)/*)))
 INSTALLED_DIRS := share/verdict/default-sentiment share/verdict
@@ -36,8 +39,9 @@ build:
 	@if [ "$$(uname)" = Linux ] && ! ldconfig -p | grep 'libcurl\.so ' >/dev/null; then \
 		echo "make: the static build links Foundation's networking, which needs libcurl's development files:" \
 			"apt-get install libcurl4-openssl-dev" >&2; exit 1; fi
-	$(SWIFT) build -c release --product verdict --static-swift-stdlib --scratch-path $(SCRATCH) \
-		-Xcc -DVERDICT_COMMIT=$(COMMIT)
+	for product in verdict verdict-serve; do \
+		$(SWIFT) build -c release --product $$product --static-swift-stdlib --scratch-path $(SCRATCH) \
+			-Xcc -DVERDICT_COMMIT=$(COMMIT) || exit 1; done
 
 # The man page comes from swift-argument-parser's generate-manual tool (the one its GenerateManual
 # plugin runs), built from the checkout SwiftPM already resolved; completions from the binary itself.
@@ -46,6 +50,7 @@ $(GENERATED)/stamp: build
 		--product generate-manual -Xswiftc -suppress-warnings
 	rm -rf $(GENERATED) && mkdir -p $(GENERATED)
 	$(MANUAL_TOOL) $(BIN) --output-directory $(GENERATED) --section 1 --authors "The Verdict developers"
+	$(MANUAL_TOOL) $(SERVE_BIN) --output-directory $(GENERATED) --section 1 --authors "The Verdict developers"
 	$(BIN) --generate-completion-script bash > $(GENERATED)/verdict.bash
 	$(BIN) --generate-completion-script zsh > $(GENERATED)/_verdict
 	$(BIN) --generate-completion-script fish > $(GENERATED)/verdict.fish
@@ -60,7 +65,9 @@ install-files:
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d $(DESTDIR)$(PREFIX)/share/verdict/default-sentiment
 	install -m 755 -s $(BIN) $(DESTDIR)$(PREFIX)/bin/verdict
+	install -m 755 -s $(SERVE_BIN) $(DESTDIR)$(PREFIX)/bin/verdict-serve
 	install -m 644 $(GENERATED)/verdict.1 $(DESTDIR)$(PREFIX)/share/man/man1/verdict.1
+	install -m 644 $(GENERATED)/verdict-serve.1 $(DESTDIR)$(PREFIX)/share/man/man1/verdict-serve.1
 	install -m 644 $(GENERATED)/verdict.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/verdict
 	install -m 644 $(GENERATED)/_verdict $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_verdict
 	install -m 644 $(GENERATED)/verdict.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/verdict.fish

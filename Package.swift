@@ -11,6 +11,9 @@ let package = Package(
     products: [
         .library(name: "Verdict", targets: ["Verdict"]),
         .executable(name: "verdict", targets: ["VerdictCLI"]),
+        // The HTTP server, an executable of its own so that `verdict` builds without SwiftNIO and
+        // Hummingbird; `verdict serve` runs it.
+        .executable(name: "verdict-serve", targets: ["VerdictServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,9 +43,17 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(name: "Verdict", dependencies: ["VerdictPipelines", "VerdictTokenizers", "VerdictTensor", "VerdictHub", "VerdictModels", "VerdictTraining", "VerdictDatasets", "VerdictMetrics", "VerdictProgress"], swiftSettings: settings),
+        // What both executables share: error reporting, the library's enumerations as arguments, --version.
+        .target(name: "VerdictCommandSupport", dependencies: ["Verdict", "VerdictDefaultModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: settings),
         .executableTarget(
             name: "VerdictCLI",
-            dependencies: ["Verdict", "VerdictServer", "VerdictDefaultModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Verdict", "VerdictCommandSupport", "VerdictDefaultModel", "VerdictJSON", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "VerdictServe",
+            dependencies: ["Verdict", "VerdictCommandSupport", "VerdictServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: settings
         ),
         .testTarget(name: "VerdictTensorTests", dependencies: ["VerdictTensor"], swiftSettings: settings),
@@ -54,7 +65,7 @@ let package = Package(
         .testTarget(name: "VerdictTrainingTests", dependencies: ["VerdictTraining", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTokenizersTests", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictServerTests", dependencies: ["VerdictServer", "VerdictPipelines", "VerdictJSON"], swiftSettings: settings),
-        .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI"], swiftSettings: settings),
+        .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI", "VerdictServe"], swiftSettings: settings),
         .testTarget(name: "VerdictFuzzTests", dependencies: ["VerdictHub", "VerdictTokenizers", "VerdictDatasets", "VerdictModels", "VerdictServer",
                                                              "VerdictTensor", "VerdictJSON"], swiftSettings: settings),
     ]

@@ -25,12 +25,22 @@ echo "checkout  verdict classify: $want"
 [ "$got" = "$want" ] || fail "the installed binary prints something else than the checkout's"
 run --version
 run env
+# `verdict serve` runs the installed verdict-serve: it starts, answers /health, stops on SIGTERM.
+(cd "$elsewhere" && env -i PATH="$prefix/bin:/usr/bin:/bin" HOME="$home" verdict serve --port 0 > "$elsewhere/serve.out" 2>&1) &
+for _ in $(seq 100); do grep -q "^Serving" "$elsewhere/serve.out" 2>/dev/null && break; sleep 0.2; done
+url=$(sed -n 's/^Serving .* on \(http:[^ ]*\)$/\1/p' "$elsewhere/serve.out")
+[ -n "$url" ] || fail "verdict serve did not start: $(cat "$elsewhere/serve.out")"
+python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/health", timeout=10)' "$url" || fail "verdict serve: /health failed"
+pkill -TERM -f "$prefix/bin/verdict-serve" || true; wait || true
+echo "installed verdict serve: answered at $url"
 toolchain=$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")
-echo "ldd $prefix/bin/verdict:"; ldd "$prefix/bin/verdict" | sed 's/^/  /'
-if ldd "$prefix/bin/verdict" | grep -F "$toolchain" >/dev/null || ldd "$prefix/bin/verdict" | grep -E 'libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime' >/dev/null; then
-  fail "the installed binary links the Swift toolchain's runtime"
-fi
-echo "size: $(du -h "$prefix/bin/verdict" | cut -f1) binary, $(du -sh "$prefix" | cut -f1) installed"
+for binary in verdict verdict-serve; do
+  echo "ldd $prefix/bin/$binary:"; ldd "$prefix/bin/$binary" | sed 's/^/  /'
+  if ldd "$prefix/bin/$binary" | grep -F "$toolchain" >/dev/null || ldd "$prefix/bin/$binary" | grep -E 'libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime' >/dev/null; then
+    fail "the installed $binary links the Swift toolchain's runtime"
+  fi
+done
+echo "size: $(du -h "$prefix/bin/verdict" | cut -f1) verdict, $(du -h "$prefix/bin/verdict-serve" | cut -f1) verdict-serve, $(du -sh "$prefix" | cut -f1) installed"
 make --no-print-directory uninstall PREFIX="$prefix"
 left=$(find "$prefix" -mindepth 1)
 [ -z "$left" ] || fail "make uninstall left: $left"

@@ -5,10 +5,10 @@
 # Usage: tools/deb_control.sh ROOT VERSION ARCH
 set -euo pipefail
 root=$1 version=$2 arch=$3
-bin="$root/usr/bin/verdict"
-# Only the libraries the binary names itself (NEEDED), as dpkg-shlibdeps does; theirs come with them.
-needed=$(objdump -p "$bin" | awk '/NEEDED/ { print $2 }')
-depends=$(for soname in $needed; do
+# Only the libraries the binaries name themselves (NEEDED), as dpkg-shlibdeps does; theirs come with them.
+depends=$(for bin in "$root"/usr/bin/*; do
+    for soname in $(objdump -p "$bin" | awk '/NEEDED/ { print $2 }'); do echo "$bin $soname"; done
+  done | while read -r bin soname; do
     lib=$(ldd "$bin" | awk -v s="$soname" '$1 == s && $3 ~ /^\// { print $3 }')
     [ -n "$lib" ] || continue
     dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "${lib/#\/lib\//\/usr\/lib\/}" 2>/dev/null || true

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 
 /// `verdict bench-classify`: classification throughput and single-text latency, for comparison
 /// with `tools/bench_classify.py` (PyTorch pipeline) on the same machine.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 
 /// `verdict bench-dataset`: load a labelled file, split it (stratified), and tokenize it through
 /// `Dataset.map`, reporting wall-clock and CPU time for each step (CPU/wall > 1 means several cores).

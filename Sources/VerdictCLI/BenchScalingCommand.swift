@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 
 /// `verdict bench-scaling`: throughput and memory against batch size and sequence length, with
 /// the share of time in attention and in the dense layers (docs/Performance.md).

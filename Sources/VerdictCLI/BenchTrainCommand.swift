@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 
 /// `verdict bench-train`: training steps per second at a fixed batch size and sequence length
 /// (forward, backward, clipping and AdamW), for comparison with `tools/bench_train.py`.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 import VerdictJSON
 
 /// `verdict classify`: labelled scores for texts.
@@ -52,28 +53,4 @@ struct ClassifyCommand: ParsableCommand {
             }
         }
     }
-}
-
-extension TopK: ExpressibleByArgument {
-    /// A positive number or `all`.
-    public init?(argument: String) {
-        if argument == "all" { self = .all; return }
-        guard let k = Int(argument), k > 0 else { return nil }
-        self = k == 1 ? .one : .k(k)
-    }
-
-    public var defaultValueDescription: String {
-        switch self {
-        case .one: return "1"
-        case .k(let k): return String(k)
-        case .all: return "all"
-        }
-    }
-}
-
-extension ScoreFunction: ExpressibleByArgument {
-    /// `auto` (the pipeline's choice), `softmax`, `sigmoid` or `none` (the logits).
-    public init?(argument: String) { self.init(rawValue: argument == "auto" ? "automatic" : argument) }
-    public var defaultValueDescription: String { self == .automatic ? "auto" : rawValue }
-    public static var allValueStrings: [String] { allCases.map(\.defaultValueDescription) }
 }

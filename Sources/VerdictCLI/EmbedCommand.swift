@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 import VerdictJSON
 
 /// `verdict embed`: sentence embeddings, pooled as the model's sentence-transformers folder says

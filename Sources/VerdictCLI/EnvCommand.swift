@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 import VerdictDefaultModel
 
 /// `verdict env`: what a bug report needs — version, OS, CPU and kernel path, threads, and where
@@ -10,7 +11,7 @@ struct EnvCommand: ParsableCommand {
 
     func run() throws {
         let env = ProcessInfo.processInfo.environment
-        print("verdict: \(VerdictCommand.versionString)")
+        print("verdict: \(CommandVersion.string)")
         print("os: \(Self.osName()), kernel \(Self.kernelRelease())")
         print("cpu: \(Self.cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores")
         let features = KernelInfo.cpuFeatures

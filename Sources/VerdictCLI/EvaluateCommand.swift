@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 import VerdictJSON
 
 /// `verdict evaluate`: classify a labelled file and report metrics as scikit-learn prints them.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 
 /// `verdict inspect`: architecture, parameters per module, labels and tokenizer of a model.
 struct InspectCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 import VerdictJSON
 
 /// One slice of an input split `count` ways: `--shard 2/8` takes the non-blank lines whose

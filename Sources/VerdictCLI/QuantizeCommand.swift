@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 
 /// `verdict quantize`: writes an int8 copy of a model (Verdict's layout, docs/Performance.md)
 /// that loads memory-mapped and computes in int8 without further flags.

@@ -36,4 +36,3 @@ func printJSONLine(_ members: [(String, JSONValue)]) {
     print(JSONValue.object(members).serialized())
 }
 
-extension InferencePrecision: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 
 /// `verdict train`: fine-tune a classifier on a labelled CSV/TSV file.
 struct TrainCommand: ParsableCommand {

@@ -1,15 +1,19 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 import VerdictServer
 
-/// `verdict serve`: an HTTP server compatible with text-embeddings-inference (see docs/Server.md).
-/// Flags take TEI's names too (`--max-concurrent-requests`, `--payload-limit`, …), so a TEI
-/// command line works unchanged.
+/// `verdict-serve` (also run as `verdict serve`): an HTTP server compatible with
+/// text-embeddings-inference (see docs/Server.md). An executable of its own, as TEI's router is,
+/// so that `verdict` builds without SwiftNIO and Hummingbird. Flags take TEI's names too
+/// (`--max-concurrent-requests`, `--payload-limit`, …), so a TEI command line works unchanged.
+@main
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve",
-        abstract: "Serve a model over HTTP, as text-embeddings-inference does (POST /predict, /rerank, /embed, /tokenize, /decode; GET /info, /health, /metrics, /openapi.json).")
+        commandName: "verdict-serve",
+        abstract: "Serve a model over HTTP, as text-embeddings-inference does (POST /predict, /rerank, /embed, /tokenize, /decode; GET /info, /health, /metrics, /openapi.json).",
+        version: CommandVersion.string)
 
     @Option(name: [.long, .customLong("model-id")], help: "Model folder or cached Hub id (default: the bundled sentiment model). A …ForSequenceClassification model serves /predict (and /rerank with one output), any other encoder /embed.")
     var model: String?
@@ -68,7 +72,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-extension SentencePooling: ExpressibleByArgument {}
 
 /// glibc gives threads malloc arenas of their own; in a server, the freed pages of large request
 /// bodies stay scattered over them and resident memory only grows (docs/Server.md: +15–35 % after
