@@ -89,6 +89,7 @@ public struct Lowercase: Normalizer {
 /// combining marks are put in canonical order, a mark therefore takes the offset of the position
 /// it moves to, as in `tokenizers`.
 public struct UnicodeNormalizer: Normalizer {
+    /// The Unicode normalization form, named as in `tokenizers` (`NFC`, `NFD`, `NFKC`, `NFKD`).
     public enum Form: String, Sendable { case nfc = "NFC", nfd = "NFD", nfkc = "NFKC", nfkd = "NFKD" }
     public var form: Form
     public init(form: Form) { self.form = form }
