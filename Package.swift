@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "VerdictPipelinesTests", dependencies: ["VerdictPipelines", "VerdictDefaultModel", "VerdictModels", "VerdictHub", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTrainingTests", dependencies: ["VerdictTraining", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTokenizersTests", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
-        .testTarget(name: "VerdictServerTests", dependencies: ["VerdictServer", "VerdictPipelines", "VerdictJSON"], swiftSettings: settings),
+        .testTarget(name: "VerdictServerTests", dependencies: ["VerdictServer", "VerdictPipelines", "VerdictTokenizers", "VerdictJSON"], swiftSettings: settings),
         .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI", "VerdictServe"], swiftSettings: settings),
         .testTarget(name: "VerdictFuzzTests", dependencies: ["VerdictHub", "VerdictTokenizers", "VerdictDatasets", "VerdictModels", "VerdictServer",
                                                              "VerdictTensor", "VerdictJSON"], swiftSettings: settings),
