@@ -101,6 +101,16 @@ final class ErrorContractTests: XCTestCase {
         XCTAssertTrue(text.contains("verdict_batches_total 6\n") && text.contains("verdict_batched_inputs_total 24\n"), text)
     }
 
+    func testARequestThatWaitedPastTheTimeoutIsRefusedWith429() async throws {
+        // A timeout no request can meet: the worker refuses each one when it takes it from the queue.
+        try await TestServer.with(configure: { $0.requestTimeout = 1e-9 }) { base, _ in
+            let reply = try await TestServer.call(base, "/predict", body: TestServer.json(["inputs": "a"]))
+            XCTAssertEqual(reply.status, 429, reply.text)
+            XCTAssertTrue(reply.error.contains("waited more than"), reply.text)
+            XCTAssertEqual(reply.header("Retry-After"), "1")
+        }
+    }
+
     func testConcurrentRequestsShareForwardPassesWithinTheTokenBudget() async throws {
         // 24 concurrent requests of 14 tokens with a budget of 56 tokens: never more than 4 per pass.
         // (How many share a pass depends on how the client sends them; the queue test above pins it.)
