@@ -1,6 +1,7 @@
 import Foundation
 import VerdictJSON
 import VerdictProgress
+import VerdictTensor
 
 /// A column-oriented table of string values, like 🤗 `datasets.Dataset`: load it from CSV/TSV,
 /// JSON Lines or a JSON array, select/filter/map/shuffle it, split it (random, stratified,
@@ -137,7 +138,7 @@ public struct Dataset: Sendable, Equatable {
         let batches = (n + size - 1) / size
         let progress = label.flatMap { n > 10_000 ? ProgressReporter(total: n, label: $0) : nil }
         let results = BatchResults<T, E>(count: batches)
-        DispatchQueue.concurrentPerform(iterations: batches) { b in
+        Parallel.forEach(batches) { b in
             let range = (b * size)..<min(n, (b + 1) * size)
             let result = Result { () throws(E) -> [T] in try transform(select(Array(range))) }
             if case .success(let values) = result {

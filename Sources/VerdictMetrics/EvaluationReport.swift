@@ -1,4 +1,5 @@
 import Foundation
+import VerdictTensor
 
 /// A self-contained HTML evaluation report: metrics, the classification report, the confusion
 /// matrix drawn as a heat map, and the examples the model got most confidently wrong.
@@ -27,13 +28,11 @@ public struct EvaluationReport: Sendable {
         guard classes > 0 else { return ([], []) }
         var predicted: [Int] = [], confidence: [Double] = []
         for start in stride(from: 0, to: logits.count - classes + 1, by: classes) {
-            let row = logits[start..<(start + classes)].map(Double.init)
+            let row = logits[start..<(start + classes)]
             // NaN logits (a diverged run) never win and never trap.
-            var best = row.firstIndex { !$0.isNaN } ?? 0
-            for j in 0..<classes where !row[j].isNaN && row[j] > row[best] { best = j }
-            let z = row.map { exp($0 - row[best]) }.reduce(0, +)
+            let best = Logits.argmax(row) - start
             predicted.append(best)
-            confidence.append(1 / z)
+            confidence.append(Logits.softmax(row)[best])
         }
         return (predicted, confidence)
     }

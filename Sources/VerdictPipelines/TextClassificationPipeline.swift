@@ -119,12 +119,8 @@ public final class TextClassificationPipeline: @unchecked Sendable {
         let function = functionToApply == .automatic ? defaultFunction : functionToApply
         let values: [Float]
         switch function {
-        case .sigmoid: values = logits.map { 1 / (1 + exp(-$0)) }
-        case .softmax:
-            let m = logits.max() ?? 0
-            let e = logits.map { exp(Double($0 - m)) }
-            let s = e.reduce(0, +)
-            values = e.map { Float($0 / s) }
+        case .sigmoid: values = logits.map { Float(Logits.sigmoid($0)) }
+        case .softmax: values = Logits.softmax(logits).map(Float.init)
         case .none, .automatic: values = logits
         }
         let ranked = zip(model.config.labels, values).enumerated()

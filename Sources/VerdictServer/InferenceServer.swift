@@ -157,7 +157,7 @@ public final class InferenceServer: Sendable {
             try encode(Array(repeating: request.query, count: request.texts.count), pairs: request.texts, options: options)
         }
         let scores = try rows.rows.map { row -> Float in
-            let score = request.rawScores ? row[0] : 1 / (1 + exp(-row[0]))
+            let score = request.rawScores ? row[0] : Float(Logits.sigmoid(row[0]))
             if score.isNaN { throw ServerError.backend("score is NaN") }
             return score
         }

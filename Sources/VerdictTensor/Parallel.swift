@@ -29,6 +29,29 @@ public enum Parallel {
         }
     }
 
+    /// `body` over `items` on up to `threadCount` threads, in order: contiguous chunks of at least
+    /// `minimumChunk` items (serially for fewer, or from inside another parallel loop).
+    public static func map<T: Sendable, R>(_ items: [T], minimumChunk: Int = 64, _ body: @Sendable (T) -> R) -> [R] {
+        let n = items.count
+        if n < minimumChunk * 2 || threadCount < 2 { return items.map(body) }
+        let chunks = min(threadCount * 4, (n + minimumChunk - 1) / minimumChunk)
+        return [R](unsafeUninitializedCapacity: n) { buffer, count in
+            guard let base = buffer.baseAddress else { return }
+            let output = ChunkOutput(base: base)
+            forEach(chunks) { c in
+                let lo = c * n / chunks, hi = (c + 1) * n / chunks
+                for i in lo..<hi { (output.base + i).initialize(to: body(items[i])) }
+            }
+            count = n
+        }
+    }
+
+    /// The output buffer shared by the chunks of `map`. Unchecked: each index is written by
+    /// exactly one chunk, and `forEach` returns only after every chunk has finished.
+    private struct ChunkOutput<R>: @unchecked Sendable {
+        let base: UnsafeMutablePointer<R>
+    }
+
     private final class LoopBody {
         let body: (Int) -> Void
         init(_ body: @escaping (Int) -> Void) { self.body = body }

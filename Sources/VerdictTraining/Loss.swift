@@ -22,13 +22,12 @@ public enum Loss {
         var grad = Tensor(shape: logits.shape)
         var total = 0.0, weightSum = 0.0
         for i in 0..<n {
-            let row = logits.scalars[(i * c)..<((i + 1) * c)].map(Double.init)
-            let m = row.max()!
-            let z = row.map { exp($0 - m) }.reduce(0, +)
+            let row = logits.scalars[(i * c)..<((i + 1) * c)]
+            let probabilities = Logits.softmax(row)
             let w = Double(classWeights?[classes[i]] ?? 1)
-            total += w * (log(z) + m - row[classes[i]])
+            total += w * (Logits.logSumExp(row) - Double(row[i * c + classes[i]]))
             weightSum += w
-            for j in 0..<c { grad.scalars[i * c + j] = Float(w * (exp(row[j] - m) / z - (j == classes[i] ? 1 : 0))) }
+            for j in 0..<c { grad.scalars[i * c + j] = Float(w * (probabilities[j] - (j == classes[i] ? 1 : 0))) }
         }
         for k in 0..<grad.count { grad.scalars[k] = Float(Double(grad.scalars[k]) / weightSum) }
         return (Float(total / weightSum), grad)
@@ -43,7 +42,7 @@ public enum Loss {
             for j in 0..<c {
                 let z = Double(logits.scalars[i * c + j]), y = Double(targets[i][j])
                 total += max(z, 0) - z * y + log1p(exp(-abs(z)))
-                grad.scalars[i * c + j] = Float((1 / (1 + exp(-z)) - y) / Double(n * c))
+                grad.scalars[i * c + j] = Float((Logits.sigmoid(logits.scalars[i * c + j]) - y) / Double(n * c))
             }
         }
         return (Float(total / Double(n * c)), grad)

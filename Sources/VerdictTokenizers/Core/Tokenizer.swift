@@ -1,4 +1,5 @@
 import Foundation
+import VerdictTensor
 
 /// A complete tokenizer: normalizer → pre-tokenizer → model → post-processor, with added
 /// tokens, padding, truncation and decoding. Built from a `tokenizer.json` or a model folder with
@@ -82,7 +83,7 @@ public struct Tokenizer: Sendable {
             throw TokenizerError.invalidArgument("encodeBatch: \(texts.count) texts but \(pairs.count) pairs")
         }
         let indices = Array(texts.indices)
-        let results: [Result<Encoding, Error>] = parallelMap(indices) { i in
+        let results: [Result<Encoding, Error>] = Parallel.map(indices) { i in
             Result { try postProcess(encodeSequence(texts[i], typeId: 0), pairs.map { encodeSequence($0[i], typeId: 1) }, options: options) }
         }
         var encodings = try results.map { try $0.get() }

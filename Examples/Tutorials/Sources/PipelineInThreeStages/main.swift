@@ -27,11 +27,12 @@ print("logits shape: \(logits.shape)")
 transcript.show("logits", rows(logits))
 
 transcript.step("Postprocessing the output")
-let probabilities = ReferenceOps.softmax(logits)
-transcript.show("probabilities", rows(probabilities))
+let width = logits.shape[1]
+let probabilities = (0..<logits.shape[0]).map { Logits.softmax(logits.scalars[($0 * width)..<(($0 + 1) * width)]) }
+transcript.show("probabilities", probabilities)
 let id2label = Dictionary(uniqueKeysWithValues: model.config.labels.enumerated().map { (String($0.offset), $0.element) })
 transcript.show("id2label", id2label)
-let predictions: [[String: Any]] = rows(probabilities).map { row in
+let predictions: [[String: Any]] = probabilities.map { row in
     let best = row.indices.max { row[$0] < row[$1] } ?? 0
     return ["label": model.config.labels[best], "score": row[best]]
 }
