@@ -30,14 +30,14 @@ let package = Package(
         .target(name: "VerdictTensor", dependencies: ["CVerdictKernels"], swiftSettings: settings),
         .target(name: "VerdictProgress", swiftSettings: settings),
         .target(name: "VerdictTokenizers", dependencies: ["VerdictJSON", "VerdictTensor"], swiftSettings: settings),
-        .target(name: "VerdictHub", dependencies: ["VerdictJSON", "VerdictProgress", "VerdictTensor"], swiftSettings: settings),
+        .target(name: "VerdictHub", dependencies: ["CVerdictKernels", "VerdictJSON", "VerdictProgress", "VerdictTensor"], swiftSettings: settings),
         .target(name: "VerdictModels", dependencies: ["VerdictHub", "VerdictJSON", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .target(name: "VerdictDatasets", dependencies: ["VerdictJSON", "VerdictProgress", "VerdictTensor"], swiftSettings: settings),
         .target(name: "VerdictMetrics", dependencies: ["VerdictTensor"], swiftSettings: settings),
         .target(name: "VerdictTraining", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers", "VerdictJSON", "VerdictProgress"], swiftSettings: settings),
         // The bundled default model, a resource so that it travels with the code (docs/Install.md).
         .target(name: "VerdictDefaultModel", resources: [.copy("default-sentiment")], swiftSettings: settings),
-        .target(name: "VerdictPipelines", dependencies: ["VerdictDefaultModel", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
+        .target(name: "VerdictPipelines", dependencies: ["VerdictDefaultModel", "VerdictModels", "VerdictHub", "VerdictJSON", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .target(
             name: "VerdictServer",
             dependencies: ["VerdictPipelines", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers", "VerdictJSON", .product(name: "Hummingbird", package: "hummingbird"),
@@ -58,7 +58,7 @@ let package = Package(
             dependencies: ["Verdict", "VerdictCommandSupport", "VerdictServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: settings
         ),
-        .testTarget(name: "VerdictTensorTests", dependencies: ["VerdictTensor"], swiftSettings: settings),
+        .testTarget(name: "VerdictTensorTests", dependencies: ["CVerdictKernels", "VerdictTensor"], swiftSettings: settings),
         .testTarget(name: "VerdictDatasetsTests", dependencies: ["VerdictDatasets"], swiftSettings: settings),
         .testTarget(name: "VerdictHubTests", dependencies: ["VerdictHub", "VerdictTensor"], swiftSettings: settings),
         .testTarget(name: "VerdictMetricsTests", dependencies: ["VerdictMetrics"], swiftSettings: settings),
