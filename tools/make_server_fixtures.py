@@ -22,13 +22,13 @@ Writes one JSON file (floats unrounded, as float32 values printed as doubles) wi
                  byte offsets (the Python binding reports character offsets, converted here), null for special
                  tokens, whose text is the token string; other tokens' text is the input between the offsets
 """
-import argparse, json, os
+import argparse, os
 
-import tokenizers
 import torch
-import transformers
 from tokenizers import Tokenizer
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+from goldens import write_goldens
 
 torch.set_num_threads(2)
 
@@ -127,19 +127,14 @@ def main():
     ap.add_argument("--out", default="Fixtures/server/tei-goldens.json")
     args = ap.parse_args()
     rr, pp = rerank(os.path.join(args.models, "tiny-bert-regression"))
-    golden = {
-        "generator": {"script": "tools/make_server_fixtures.py", "torch": torch.__version__,
-                      "transformers": transformers.__version__, "tokenizers": tokenizers.__version__},
+    write_goldens(args.out, "tools/make_server_fixtures.py", {
         "embed": embed(args.minilm),
         "rerank": rr,
         "predict_pair": pp,
         "decode": [decode("tiny-bert-safetensors-fp32", os.path.join(args.models, "tiny-bert-safetensors-fp32")),
                    decode("all-MiniLM-L6-v2", args.minilm)],
         "tokenize": tokenize(args.minilm),
-    }
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as f:
-        json.dump(golden, f, ensure_ascii=False)
+    })
 
 
 if __name__ == "__main__":

@@ -23,12 +23,12 @@ JSON file (floats unrounded, as float32 values printed as doubles) with:
                          AutoModel on the two sentences padded to the longest: last_hidden_state shape, first 8 dims
                          of the [CLS] row, of the attention-masked mean and of pooler_output
 """
-import argparse, json, os
+import argparse, os
 
-import tokenizers
 import torch
-import transformers
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+from goldens import write_goldens
 
 torch.set_num_threads(2)
 
@@ -122,16 +122,11 @@ def main():
                     help="all-MiniLM-L6-v2 folder (last line printed by tools/fetch_weights.sh)")
     ap.add_argument("--out", default="Fixtures/tutorials/goldens.json")
     args = ap.parse_args()
-    golden = {
-        "generator": {"script": "tools/make_tutorial_goldens.py", "torch": torch.__version__,
-                      "transformers": transformers.__version__, "tokenizers": tokenizers.__version__},
+    write_goldens(args.out, "tools/make_tutorial_goldens.py", {
         "pipeline_three_stages": pipeline_three_stages(args.default_model),
         "behind_the_pipeline": behind_the_pipeline(args.default_model),
         "bert_inputs_outputs": bert_inputs_outputs(args.minilm),
-    }
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as f:
-        json.dump(golden, f, ensure_ascii=False)
+    })
 
 
 if __name__ == "__main__":

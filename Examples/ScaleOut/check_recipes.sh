@@ -11,23 +11,10 @@
 #   env: VERDICT (default .build/release/verdict), LIMIT (2000), INPUT (SST-2 train.tsv beside the
 #   repo), MODEL (model folder for every run; default: the bundled model, and for the mapper
 #   Sources/VerdictDefaultModel/default-sentiment), EXTRA (more verdict args, e.g. "--dtype int8").
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-VERDICT=$(realpath "${1:-${VERDICT:-$root/.build/release/verdict}}")
-LIMIT=${2:-${LIMIT:-2000}}
-INPUT=${INPUT:-$root/../shared/data/sst2/train.tsv}
+source "$(dirname "$0")/common.sh"
 EXTRA=${EXTRA:-}
 ARGS="${MODEL:+--model $(realpath "$MODEL")} $EXTRA"
-[ -x "$VERDICT" ] || { echo "no verdict binary at $VERDICT" >&2; exit 2; }
-[ -f "$INPUT" ] || { echo "SKIP: no input at $INPUT (the SST-2 training file of ../shared; set INPUT)"; exit 0; }
-PY=python3  # with PyYAML, else a venv under ~/.cache gets it
-if ! python3 -c 'import yaml' 2>/dev/null; then
-  VENV=${VERDICT_SCALEOUT_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/verdict-scaleout-venv}
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-  "$VENV/bin/python" -c 'import yaml' 2>/dev/null || "$VENV/bin/pip" install -q pyyaml
-  PY=$VENV/bin/python
-fi
+PY=$(python_with yaml pyyaml)
 if ! command -v parallel >/dev/null && [ "$(id -u)" = 0 ]; then
   apt-cache policy parallel 2>/dev/null | grep -q 'Candidate: [0-9]' || apt-get update -q >/dev/null
   apt-cache policy parallel 2>/dev/null | grep -q 'Candidate: [0-9]' && apt-get install -y -q parallel >/dev/null

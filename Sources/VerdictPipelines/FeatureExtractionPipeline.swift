@@ -18,7 +18,11 @@ public enum SentencePooling: String, Sendable, CaseIterable {
     /// The pooling a sentence-transformers folder declares in `<Pooling module>/config.json`
     /// (the module's path from `modules.json`, else `1_Pooling`); nil when the folder has none.
     public static func declared(in folder: URL) throws -> SentencePooling? {
-        let file = folder.appendingPathComponent(try SentenceTransformersModules(folder: folder).poolingPath).appendingPathComponent("config.json")
+        try declared(in: folder, modules: SentenceTransformersModules(folder: folder))
+    }
+
+    static func declared(in folder: URL, modules: SentenceTransformersModules) throws -> SentencePooling? {
+        let file = folder.appendingPathComponent(modules.poolingPath).appendingPathComponent("config.json")
         guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
         let root = try JSONNode.parse(data: data, file: file.path)
         func enabled(_ key: String) throws -> Bool { try root[key]?.bool() ?? false }
@@ -90,7 +94,7 @@ public final class FeatureExtractionPipeline: @unchecked Sendable {
         let model = try AutoModel.from(pretrained: folder.path), tokenizer = try AutoTokenizer.from(folder: folder)
         try model.checkCompatible(with: tokenizer, folder: folder)
         let modules = try SentenceTransformersModules(folder: folder)
-        self.init(model: model, tokenizer: tokenizer, pooling: try pooling ?? SentencePooling.declared(in: folder) ?? .mean,
+        self.init(model: model, tokenizer: tokenizer, pooling: try pooling ?? SentencePooling.declared(in: folder, modules: modules) ?? .mean,
                   normalizesByDefault: modules.normalizes, precision: precision)
     }
 
@@ -105,7 +109,7 @@ public final class FeatureExtractionPipeline: @unchecked Sendable {
                        maxBatchTokens: Int = TextClassificationPipeline.defaultMaxBatchTokens) throws(ModelInputError) -> Tensor {
         let h = model.config.hiddenSize
         var out = Tensor(shape: [encodings.count, h])
-        for indices in Self.batches(encodings, batchSize: batchSize, maxBatchTokens: maxBatchTokens) {
+        for indices in lengthSortedBatches(encodings, batchSize: batchSize, maxBatchTokens: maxBatchTokens) {
             let batch = PackedBatch(encodings: indices.map { encodings[$0] }, tokenTypes: tokenizer.returnsTokenTypeIds)
             let vectors = pooling.pool(try model(batch).lastHiddenState, offsets: batch.offsets)
             for (j, i) in indices.enumerated() { for c in 0..<h { out.scalars[i * h + c] = vectors.scalars[j * h + c] } }
@@ -119,22 +123,5 @@ public final class FeatureExtractionPipeline: @unchecked Sendable {
         if normalize ?? normalizesByDefault { vectors = Pooling.l2Normalized(vectors) }
         let h = model.config.hiddenSize
         return (0..<texts.count).map { Array(vectors.scalars[($0 * h)..<(($0 + 1) * h)]) }
-    }
-
-    /// Groups of input indices, similar lengths together, each within `batchSize` texts and (unless
-    /// one text) `maxBatchTokens` tokens.
-    static func batches(_ encodings: [Encoding], batchSize: Int, maxBatchTokens: Int) -> [[Int]] {
-        let order = encodings.indices.sorted { encodings[$0].ids.count < encodings[$1].ids.count }
-        var groups: [[Int]] = [], start = 0
-        while start < order.count {
-            var end = start + 1, tokens = encodings[order[start]].ids.count
-            while end < order.count && end - start < batchSize && tokens + encodings[order[end]].ids.count <= maxBatchTokens {
-                tokens += encodings[order[end]].ids.count
-                end += 1
-            }
-            groups.append(Array(order[start..<end]))
-            start = end
-        }
-        return groups
     }
 }

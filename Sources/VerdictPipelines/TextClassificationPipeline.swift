@@ -82,8 +82,7 @@ public final class TextClassificationPipeline: @unchecked Sendable {
         let labels = model.config.numLabels
         let batchSize = max(1, min(batchSize, model.maxBatchSequences ?? batchSize))
         var out = Tensor(shape: [encodings.count, labels])
-        // Similar lengths together keep batches uniform; packing means no padding is computed anyway.
-        for indices in FeatureExtractionPipeline.batches(encodings, batchSize: batchSize, maxBatchTokens: maxBatchTokens) {
+        for indices in lengthSortedBatches(encodings, batchSize: batchSize, maxBatchTokens: maxBatchTokens) {
             let batchLogits = try model.logits(PackedBatch(encodings: indices.map { encodings[$0] }, tokenTypes: tokenizer.returnsTokenTypeIds))
             for (j, i) in indices.enumerated() { for c in 0..<labels { out.scalars[i * labels + c] = batchLogits.scalars[j * labels + c] } }
         }

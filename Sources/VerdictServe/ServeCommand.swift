@@ -60,8 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
         settings.buildCommit = KernelInfo.buildCommit
         let served = try reportingErrors { () -> ServedModel in
             settings.modelID = try model ?? DefaultModel.path()
-            settings.modelSHA = ServerConfiguration.hubCommit(inPath: try resolveModelFolder(settings.modelID).path)
-            return try ServedModel.load(settings.modelID, pooling: pooling, precision: dtype)
+            let folder = try resolveModelFolder(settings.modelID)
+            settings.modelSHA = ServerConfiguration.hubCommit(inPath: folder.path)
+            return try ServedModel.load(folder.path, pooling: pooling, precision: dtype)
         }
         let server = InferenceServer(model: served, configuration: settings)
         let (host, modelID) = (self.host, settings.modelID)
@@ -71,7 +72,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 }
-
 
 /// glibc gives threads malloc arenas of their own; in a server, the freed pages of large request
 /// bodies stay scattered over them and resident memory only grows (docs/Server.md: +15–35 % after

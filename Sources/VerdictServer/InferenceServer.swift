@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import VerdictJSON
+import VerdictModels
 import VerdictPipelines
 import VerdictTensor
 import VerdictTokenizers
@@ -199,12 +200,9 @@ public final class InferenceServer: Sendable {
             }
         }
         let vectors: [JSONValue] = rows.rows.map { row in
-            var v = Array(row.prefix(request.dimensions ?? row.count))
-            if request.normalize {
-                let norm = max(v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot(), 1e-12)
-                v = v.map { Float(Double($0) / norm) }
-            }
-            return .array(v.map { .double(Double($0)) })
+            let kept = Array(row.prefix(request.dimensions ?? row.count))
+            let vector = request.normalize ? Pooling.l2Normalized(Tensor(shape: [1, kept.count], scalars: kept)).scalars : kept
+            return .array(vector.map { .double(Double($0)) })
         }
         let characters = request.inputs.reduce(0) {
             switch $1 { case .text(let t): return $0 + t.unicodeScalars.count; case .ids(let ids): return $0 + ids.count }
