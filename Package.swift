@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "VerdictModels", dependencies: ["VerdictHub", "VerdictJSON", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .target(name: "VerdictDatasets", dependencies: ["VerdictJSON", "VerdictProgress", "VerdictTensor"], swiftSettings: settings),
         .target(name: "VerdictMetrics", dependencies: ["VerdictTensor"], swiftSettings: settings),
-        .target(name: "VerdictTraining", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers", "VerdictJSON", "VerdictProgress"], swiftSettings: settings),
+        .target(name: "VerdictTraining", dependencies: ["CVerdictKernels", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers", "VerdictJSON", "VerdictProgress"], swiftSettings: settings),
         // The bundled default model, a resource so that it travels with the code (docs/Install.md).
         .target(name: "VerdictDefaultModel", resources: [.copy("default-sentiment")], swiftSettings: settings),
         .target(name: "VerdictPipelines", dependencies: ["VerdictDefaultModel", "VerdictModels", "VerdictHub", "VerdictJSON", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),

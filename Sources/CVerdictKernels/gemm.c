@@ -217,3 +217,62 @@ void vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const floa
     if (n0 < 0 || n0 % NR != 0 || n0 + N > packed_n) return;
     sgemm_blocked(transA, 0, M, N, K, alpha, A, lda, NULL, 0, packed, packed_n, n0, beta, bias ? bias + n0 : NULL, C, ldc);
 }
+
+// ---- One multiply on several threads, B packed once ------------------------------------------
+// Splitting rows across threads and letting each call vk_sgemm would have every thread pack all
+// of B (as much memory traffic as the multiply itself when B is an activation of a training step).
+// Here the threads first pack B together, column panels shared out, then multiply row blocks
+// against the one packed copy.
+
+typedef struct {
+    int transA, transB;
+    long M, N, K, parts;
+    float alpha, beta;
+    const float *A, *B, *bias;
+    long lda, ldb, ldc;
+    float *C, *packed;
+} shared_gemm;
+
+// Part `index` of `count` of `units` units of `granularity` (the split of VerdictTensor's Parallel.chunks).
+static void part_range(long index, long count, long units, long granularity, long limit, long *lo, long *hi) {
+    *lo = index * units / count * granularity;
+    *hi = (index + 1) * units / count * granularity;
+    if (*lo > limit) *lo = limit;
+    if (*hi > limit) *hi = limit;
+}
+
+static void shared_pack_part(void *ctx, long index) {
+    const shared_gemm *g = (const shared_gemm *)ctx;
+    long n0, n1;
+    part_range(index, g->parts, padded_columns(g->N) / NR, NR, g->N, &n0, &n1);
+    if (n0 >= n1) return;
+    long np = padded_columns(g->N);
+    for (long pc = 0; pc < g->K; pc += KC) {
+        long kc = g->K - pc < KC ? g->K - pc : KC;
+        pack_b(g->transB, g->B, g->ldb, pc, kc, n0, n1 - n0, g->packed + pc * np + n0 * kc);
+    }
+}
+
+static void shared_multiply_part(void *ctx, long index) {
+    const shared_gemm *g = (const shared_gemm *)ctx;
+    long m0, m1;
+    part_range(index, g->parts, (g->M + MR - 1) / MR, MR, g->M, &m0, &m1);
+    if (m0 >= m1) return;
+    const float *a = g->transA ? g->A + m0 : g->A + m0 * g->lda;
+    sgemm_blocked(g->transA, 0, m1 - m0, g->N, g->K, g->alpha, a, g->lda, NULL, 0, g->packed, g->N, 0,
+                  g->beta, g->bias, g->C + m0 * g->ldc, g->ldc);
+}
+
+int vk_sgemm_parallel(int threads, int transA, int transB, long M, long N, long K, float alpha,
+                      const float *A, long lda, const float *B, long ldb, float beta, const float *bias, float *C, long ldc) {
+    if (threads < 2 || M < (long)MR * threads || N <= 0 || K <= 0) return 0;
+    float *packed = vk_thread_scratch(VK_SCRATCH_GEMM_SHARED, (size_t)vk_packed_b_count(N, K));
+    if (!packed) return 0;
+    // A few parts per thread, handed out dynamically: a thread that starts late takes fewer.
+    long parts = 4L * threads, row_units = (M + MR - 1) / MR;
+    if (parts > row_units) parts = row_units;
+    shared_gemm g = { transA, transB, M, N, K, parts, alpha, beta, A, B, bias, lda, ldb, ldc, C, packed };
+    vk_parallel_for(threads, parts, shared_pack_part, &g);
+    vk_parallel_for(threads, parts, shared_multiply_part, &g);
+    return 1;
+}

@@ -13,7 +13,7 @@
 /// Per-thread scratch buffers of the kernels, kept between calls and freed when the thread ends
 /// (a pthread key destructor: threads of Dispatch or of the caller come and go). `slot` is one
 /// of VK_SCRATCH_*; the buffer holds at least `count` floats, 64-byte aligned; NULL when out of memory.
-enum { VK_SCRATCH_GEMM_A, VK_SCRATCH_GEMM_B, VK_SCRATCH_ATTENTION, VK_SCRATCH_SLOTS };
+enum { VK_SCRATCH_GEMM_A, VK_SCRATCH_GEMM_B, VK_SCRATCH_GEMM_SHARED, VK_SCRATCH_ATTENTION, VK_SCRATCH_SLOTS };
 float *vk_thread_scratch(int slot, size_t count);
 
 #if VK_X86

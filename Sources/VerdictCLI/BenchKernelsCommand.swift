@@ -11,6 +11,7 @@ struct BenchKernelsCommand: ParsableCommand {
 
     @Option(help: "Rows (tokens) of each multiply.") var tokens = 1024
     @Option(help: "Timed repeats (the best is reported).") var repeats = 5
+    @Flag(help: "Time the three multiplies of a Linear's training step instead (forward, input gradient, weight gradient).") var training = false
 
     func validate() throws {
         guard tokens >= 1, repeats >= 1 else { throw ValidationError("--tokens and --repeats must be at least 1") }
@@ -18,12 +19,14 @@ struct BenchKernelsCommand: ParsableCommand {
 
     func run() throws {
         let threads = Parallel.threadCount
+        Allocator.keepFreedMemoryForReuse()   // as model loading and training do
         print("kernels: \(kernelsUseAVX2 ? "avx2+fma" : "portable"), \(threads) threads")
         let fp32Peak = peak(int8: false, threads: threads), int8Peak = peak(int8: true, threads: threads)
         print(String(format: "peak fp32 FMA loop: %.1f GFLOP/s; int8 u8xs8 dot loop: %.1f GOP/s (%d threads, one loop per thread)", fp32Peak, int8Peak, threads))
+        var generator = SystemRandomNumberGenerator()
+        if training { return benchTraining(peak: fp32Peak, generator: &generator) }
         print("| shape (tokens x in -> out) | fp32 GFLOP/s | % of fp32 peak | int8 GOP/s | % of int8 peak | int8 / fp32 |")
         print("| --- | --- | --- | --- | --- | --- |")
-        var generator = SystemRandomNumberGenerator()
         for (inFeatures, outFeatures, label) in [(768, 768, "BERT-base attention projection"), (768, 3072, "BERT-base FFN in"), (3072, 768, "BERT-base FFN out"),
                                                   (384, 384, "MiniLM projection"), (384, 1536, "MiniLM FFN in"), (1536, 384, "MiniLM FFN out")] {
             let x = Tensor(shape: [tokens, inFeatures], scalars: (0..<(tokens * inFeatures)).map { _ in Float.random(in: -2...2, using: &generator) })
@@ -35,6 +38,28 @@ struct BenchKernelsCommand: ParsableCommand {
             let int8 = ops / best { _ = Ops.linear(x, quantizedWeight: quantized, bias: bias) } / 1e9
             print(String(format: "| %@: %d x %d -> %d | %.1f | %.0f %% | %.1f | %.0f %% | %.2fx |", label, tokens, inFeatures, outFeatures,
                          fp32, 100 * fp32 / fp32Peak, int8, 100 * int8 / int8Peak, int8 / fp32))
+        }
+    }
+
+    /// The multiplies of one `Linear` in a training step, weights unpacked (they change every step):
+    /// `y = x · Wᵀ + b`, `dx = dy · W`, `dW += dyᵀ · x` (`Ops.linear`, `Ops.linearBackward`).
+    private func benchTraining(peak: Double, generator: inout SystemRandomNumberGenerator) {
+        print("| shape (tokens x in -> out) | forward GFLOP/s | input gradient GFLOP/s | weight gradient GFLOP/s | all three, % of fp32 peak |")
+        print("| --- | --- | --- | --- | --- |")
+        for (inFeatures, outFeatures, label) in [(768, 768, "BERT-base attention projection"), (768, 3072, "BERT-base FFN in"), (3072, 768, "BERT-base FFN out")] {
+            func random(_ count: Int, _ range: ClosedRange<Float>) -> [Float] { (0..<count).map { _ in Float.random(in: range, using: &generator) } }
+            let x = Tensor(shape: [tokens, inFeatures], scalars: random(tokens * inFeatures, -2...2))
+            let w = Tensor(shape: [outFeatures, inFeatures], scalars: random(outFeatures * inFeatures, -0.1...0.1))
+            let dy = Tensor(shape: [tokens, outFeatures], scalars: random(tokens * outFeatures, -1...1))
+            let bias = Tensor(shape: [outFeatures], repeating: 0.01)
+            var dW = Tensor(shape: w.shape), dBias: Tensor? = nil
+            let ops = 2 * Double(tokens) * Double(inFeatures) * Double(outFeatures)
+            let forward = best { _ = Ops.linear(x, weight: w, bias: bias) }
+            let inputGradient = best { _ = Ops.linearBackward(dy, input: x, weight: w, dWeight: &dW, dBias: &dBias, needInputGradient: true) }
+            let weightGradient = best { _ = Ops.linearBackward(dy, input: x, weight: w, dWeight: &dW, dBias: &dBias, needInputGradient: false) }
+            let dxOnly = max(inputGradient - weightGradient, 1e-9)
+            print(String(format: "| %@: %d x %d -> %d | %.1f | %.1f | %.1f | %.0f %% |", label, tokens, inFeatures, outFeatures,
+                         ops / forward / 1e9, ops / dxOnly / 1e9, ops / weightGradient / 1e9, 100 * 3 * ops / (forward + inputGradient) / 1e9 / peak))
         }
     }
 

@@ -1,15 +1,31 @@
 import CVerdictKernels
 
-/// Matrix multiply on raw row-major buffers: `C = alpha * op(A) * op(B) + beta * C`.
+/// Matrix multiply on raw row-major buffers: `C = alpha * op(A) * op(B) + beta * C + bias`
+/// (`bias`, when given, is one value per column added to every row; with `beta` 0, `C` is only written).
 ///
 /// `op(A)` is `[m, k]` (stored `[k, m]` when `transposeA`), `op(B)` is `[k, n]` (stored `[n, k]`,
 /// the layout of a PyTorch `Linear` weight, when `transposeB`). With `parallel`, rows (or columns,
-/// when there are few rows) are split across `Parallel.threadCount` threads.
+/// when there are few rows) are split across `Parallel.threadCount` threads; when rows are split,
+/// the threads pack `B` once together instead of each packing all of it.
 @inline(__always)
 public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true) {
+                 beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true) {
     let ta: Int32 = transposeA ? 1 : 0, tb: Int32 = transposeB ? 1 : 0
+    // Enough rows for every thread: the threads pack B once together, then share the rows.
+    if parallel, Parallel.threadCount > 1, m * n * k >= 64 * 64 * 64, m >= 6 * Parallel.threadCount * 4,
+       vk_sgemm_parallel(Int32(Parallel.threadCount), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc) != 0 {
+        return
+    }
+    var beta = beta
+    if let bias {
+        // C = beta · C + bias first, then the product accumulates: the order of the packed path.
+        for r in 0..<m {
+            let row = c + r * ldc
+            if beta == 0 { row.update(from: bias, count: n) } else { for j in 0..<n { row[j] = beta * row[j] + bias[j] } }
+        }
+        beta = 1
+    }
     forEachGemmPart(m: m, n: n, k: k, parallel: parallel) { rows, columns in
         let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
         let bStart = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound

@@ -31,10 +31,20 @@ public enum Ops {
     /// `x · weightᵀ + bias` for `x` `[rows, in]` and a PyTorch-layout `weight` `[out, in]`.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
-        return linear(x, inFeatures: inFeatures, outFeatures: outFeatures, bias: bias) { rows, xp, yp, beta in
-            weight.scalars.withUnsafeBufferPointer { wp in
-                gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: xp, lda: inFeatures,
-                     b: wp.baseAddress!, ldb: inFeatures, beta: beta, c: yp, ldc: outFeatures)
+        precondition(x.shape[x.rank - 1] == inFeatures, "linear: input width \(x.shape) vs \(inFeatures) input features")
+        precondition(bias.map { $0.count == outFeatures } ?? true, "linear: bias of \(bias?.count ?? 0) values for \(outFeatures) output features")
+        let rows = x.count / inFeatures
+        // The multiply writes every output (bias included): no fill pass.
+        return Tensor(shape: Array(x.shape.dropLast()) + [outFeatures]) { out in
+            x.scalars.withUnsafeBufferPointer { xp in
+                weight.scalars.withUnsafeBufferPointer { wp in
+                    guard let yp = out.baseAddress, let xb = xp.baseAddress, let wb = wp.baseAddress else { return }
+                    func multiply(_ bias: UnsafePointer<Float>?) {
+                        gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: xb, lda: inFeatures, b: wb, ldb: inFeatures,
+                             bias: bias, c: yp, ldc: outFeatures)
+                    }
+                    if let bias { bias.scalars.withUnsafeBufferPointer { multiply($0.baseAddress) } } else { multiply(nil) }
+                }
             }
         }
     }
@@ -59,25 +69,6 @@ public enum Ops {
         }
     }
 
-    /// Fills each output row with the bias, then lets `multiply(rows, x, y, beta)` add `x · Wᵀ`.
-    private static func linear(_ x: Tensor, inFeatures: Int, outFeatures: Int, bias: Tensor?,
-                               multiply: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Float) -> Void) -> Tensor {
-        precondition(x.shape[x.rank - 1] == inFeatures, "linear: input width \(x.shape) vs \(inFeatures) input features")
-        let rows = x.count / inFeatures
-        var y = Tensor(shape: Array(x.shape.dropLast()) + [outFeatures], repeating: 0)
-        x.scalars.withUnsafeBufferPointer { xp in
-            y.scalars.withUnsafeMutableBufferPointer { yp in
-                if let bias {
-                    bias.scalars.withUnsafeBufferPointer { bp in
-                        for r in 0..<rows { (yp.baseAddress! + r * outFeatures).update(from: bp.baseAddress!, count: outFeatures) }
-                    }
-                }
-                multiply(rows, xp.baseAddress!, yp.baseAddress!, bias == nil ? 0 : 1)
-            }
-        }
-        return y
-    }
-
     /// Backward of `linear`: accumulates `dWeight += dyᵀ · x`, `dBias += Σ dy` and returns `dx = dy · weight`.
     public static func linearBackward(_ dy: Tensor, input x: Tensor, weight: Tensor,
                                       dWeight: inout Tensor, dBias: inout Tensor?, needInputGradient: Bool = true) -> Tensor? {
@@ -94,16 +85,15 @@ public enum Ops {
             }
         }
         guard needInputGradient else { return nil }
-        var dx = Tensor(shape: Array(dy.shape.dropLast()) + [inFeatures], repeating: 0)
-        dy.scalars.withUnsafeBufferPointer { dyp in
-            weight.scalars.withUnsafeBufferPointer { wp in
-                dx.scalars.withUnsafeMutableBufferPointer { dxp in
-                    gemm(m: rows, n: inFeatures, k: outFeatures, a: dyp.baseAddress!, lda: outFeatures,
-                         b: wp.baseAddress!, ldb: inFeatures, c: dxp.baseAddress!, ldc: inFeatures)
+        // Written whole by the multiply (beta 0): no zero fill.
+        return Tensor(shape: Array(dy.shape.dropLast()) + [inFeatures]) { dxp in
+            dy.scalars.withUnsafeBufferPointer { dyp in
+                weight.scalars.withUnsafeBufferPointer { wp in
+                    guard let dxb = dxp.baseAddress, let dyb = dyp.baseAddress, let wb = wp.baseAddress else { return }
+                    gemm(m: rows, n: inFeatures, k: outFeatures, a: dyb, lda: outFeatures, b: wb, ldb: inFeatures, c: dxb, ldc: inFeatures)
                 }
             }
         }
-        return dx
     }
 
     /// What `layerNormBackward` needs from the forward pass.

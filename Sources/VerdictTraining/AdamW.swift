@@ -1,3 +1,4 @@
+import CVerdictKernels
 import Foundation
 import VerdictModels
 import VerdictTensor
@@ -46,14 +47,10 @@ public struct AdamW: Sendable {
                             mt.scalars.withUnsafeMutableBufferPointer { mp in
                                 vt.scalars.withUnsafeMutableBufferPointer { vp in
                                     g.scalars.withUnsafeBufferPointer { gp in
-                                        let (p0, m0, v0, g0) = (pp.baseAddress!, mp.baseAddress!, vp.baseAddress!, gp.baseAddress!)
+                                        guard let p0 = pp.baseAddress, let m0 = mp.baseAddress, let v0 = vp.baseAddress, let g0 = gp.baseAddress else { return }
                                         Parallel.chunks(pp.count, granularity: 8192) { r in
-                                            for i in r {
-                                                p0[i] *= decay
-                                                m0[i] = b1 * m0[i] + (1 - b1) * g0[i]
-                                                v0[i] = b2 * v0[i] + (1 - b2) * g0[i] * g0[i]
-                                                p0[i] -= stepSize * m0[i] / (v0[i].squareRoot() / bc2Sqrt + eps)
-                                            }
+                                            let i = r.lowerBound
+                                            vk_adamw(p0 + i, m0 + i, v0 + i, g0 + i, r.count, decay, b1, b2, stepSize, bc2Sqrt, eps)
                                         }
                                     }
                                 }
@@ -70,11 +67,35 @@ public struct AdamW: Sendable {
 @discardableResult
 public func clipGradientNorm(_ gradients: inout ParameterStore, names: [String], maxNorm: Float) -> Float {
     var total = 0.0
-    for n in names { for g in gradients[n].scalars { total += Double(g) * Double(g) } }
+    for n in names { gradients[n].scalars.withUnsafeBufferPointer { total += sumOfSquares($0) } }
     let norm = Float(total.squareRoot())
     let coefficient = maxNorm / (norm + 1e-6)
     if maxNorm > 0, coefficient < 1 {
-        for n in names { gradients.modify(n) { t in for i in 0..<t.count { t.scalars[i] *= coefficient } } }
+        for n in names {
+            gradients.modify(n) { t in
+                t.scalars.withUnsafeMutableBufferPointer { g in
+                    guard let base = g.baseAddress else { return }
+                    Parallel.chunks(g.count, granularity: 8192) { vk_scale(base + $0.lowerBound, $0.count, coefficient) }
+                }
+            }
+        }
     }
     return norm
+}
+
+/// Σ x², in double precision, on every core for large tensors.
+private func sumOfSquares(_ x: UnsafeBufferPointer<Float>) -> Double {
+    guard let base = x.baseAddress else { return 0 }
+    let chunk = 1 << 16
+    if x.count < 2 * chunk { return vk_sum_squares(base, x.count) }
+    let parts = (x.count + chunk - 1) / chunk
+    var partial = [Double](repeating: 0, count: parts)
+    partial.withUnsafeMutableBufferPointer { out in
+        guard let sums = out.baseAddress else { return }
+        Parallel.forEach(parts) { p in
+            let lo = p * chunk, hi = min(x.count, lo + chunk)
+            sums[p] = vk_sum_squares(base + lo, hi - lo)
+        }
+    }
+    return partial.reduce(0, +)
 }

@@ -45,6 +45,13 @@ void vk_limit_arenas(int count);
 void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
               const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc);
 
+/// vk_sgemm (plus `bias`, one value per column added to every row; may be NULL) on `threads`
+/// threads of the pool: they pack op(B) once together (into the calling thread's scratch), then
+/// multiply blocks of rows. Returns 0, doing nothing, when it would not split (threads < 2, fewer
+/// than 6 rows per thread) or the scratch cannot be allocated: the caller then multiplies itself.
+int vk_sgemm_parallel(int threads, int transA, int transB, long M, long N, long K, float alpha,
+                      const float *A, long lda, const float *B, long ldb, float beta, const float *bias, float *C, long ldc);
+
 /// Number of floats of a pre-packed op(B) of shape [K, N] (see vk_pack_b).
 long vk_packed_b_count(long N, long K);
 /// Packs op(B) ([K, N]; stored [N, K] when transB) once, for repeated vk_sgemm_packed calls
@@ -90,6 +97,16 @@ void vk_add(float *y, const float *x, long n);
 void vk_add_bias(float *y, const float *bias, long rows, long n);
 /// acc[:] += sum over rows of x[r, :]
 void vk_sum_rows(const float *x, float *acc, long rows, long n);
+
+/// One AdamW step over n parameters, as torch.optim.AdamW: p *= decay; m = beta1 m + (1 - beta1) g;
+/// v = beta2 v + (1 - beta2) g²; p -= step_size · m / (√v / bc2_sqrt + eps). Every path rounds the
+/// same operations in the same order, so they agree bit for bit.
+void vk_adamw(float *p, float *m, float *v, const float *g, long n, float decay,
+              float beta1, float beta2, float step_size, float bc2_sqrt, float eps);
+/// Σ x[i]², accumulated in double precision.
+double vk_sum_squares(const float *x, long n);
+/// x[i] *= factor
+void vk_scale(float *x, long n, float factor);
 
 /// Half and bfloat16 conversions (IEEE round to nearest even when narrowing).
 void vk_f16_to_f32(const uint16_t *src, float *dst, long n);
