@@ -79,6 +79,12 @@ static void kernel_portable(long kc, const float *a, const float *b, float *c, l
 
 #if VK_X86
 VK_AVX2 static void kernel_avx2(long kc, const float *a, const float *b, float *c, long ldc, int first, const float *bias) {
+    // The C tile is touched only after the K loop; start bringing its 12 lines in now (a block
+    // of C rows is larger than L2 for wide outputs, so the tile would otherwise miss to L3).
+    for (int row = 0; row < MR; row++) {
+        _mm_prefetch((const char *)(c + row * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + row * ldc + 15), _MM_HINT_T0);
+    }
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();

@@ -30,10 +30,12 @@ struct BenchTrainCommand: ParsableCommand {
             let names = classifier.trainableNames
             var optimizer = AdamW(parameters: classifier.parameters, names: names, weightDecay: 0.01)
             var dropout: SplitMix64? = SplitMix64(seed: 2)
+            var grads = classifier.parameters.zeros()
+            // The Trainer's step: gradients zeroed in place, forward, backward, clipping, AdamW.
             func step() throws {
+                grads.zeroAll()
                 let (logits, cache) = try classifier.forward(batch, rng: &dropout, keepCache: true)
                 let (_, dLogits) = Loss.crossEntropy(logits, labels)
-                var grads = classifier.parameters.zeros()
                 classifier.backward(dLogits, cache: cache!, batch: batch, grads: &grads)
                 clipGradientNorm(&grads, names: names, maxNorm: 1)
                 optimizer.update(&classifier.parameters, gradients: grads, lr: 5e-5)

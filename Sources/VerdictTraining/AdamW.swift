@@ -19,10 +19,14 @@ public struct AdamW: Sendable {
 
     public init(parameters: ParameterStore, names: [String], weightDecay: Float = 0) {
         self.weightDecay = weightDecay
-        var zeros = ParameterStore()
-        for n in names { zeros[n] = Tensor(shape: parameters[n].shape) }
-        m = zeros
-        v = zeros
+        // Two stores of their own (not one shared copy-on-write, which the first step would copy).
+        func zeros() -> ParameterStore {
+            var store = ParameterStore()
+            for n in names { store[n] = Tensor(shape: parameters[n].shape) }
+            return store
+        }
+        m = zeros()
+        v = zeros()
     }
 
     /// Whether `transformers`' `Trainer` decays a parameter: not when its lower-cased name holds
