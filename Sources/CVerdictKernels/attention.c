@@ -24,11 +24,11 @@ static void key_range(long i, long l, int causal, long window, long *lo, long *h
 
 // ---- portable --------------------------------------------------------------------------------
 
-static void attention_portable(const float *q, long ldq, const float *kt, const float *v, long ldv, float *out, long ldo,
+static void attention_portable(const float *q, long ldq, long nq, long pos0, const float *kt, const float *v, long ldv, float *out, long ldo,
                                long l, long d, float scale, int causal, long window, float *strip) {
-    for (long i = 0; i < l; i++) {
+    for (long i = 0; i < nq; i++) {
         long lo, hi;
-        key_range(i, l, causal, window, &lo, &hi);
+        key_range(pos0 + i, l, causal, window, &lo, &hi);
         float mx = -INFINITY;
         for (long j = lo; j < hi; j++) {
             float s = 0;
@@ -125,11 +125,11 @@ VK_AVX2 static void weighted_values_avx2(const float *strip, long ld, const floa
     }
 }
 
-VK_AVX2 static void attention_avx2(const float *q, long ldq, const float *kt, const float *v, long ldv, float *out, long ldo,
+VK_AVX2 static void attention_avx2(const float *q, long ldq, long nq, long pos0, const float *kt, const float *v, long ldv, float *out, long ldo,
                                    long l, long d, float scale, int causal, long window, float *strip, long ld) {
     float qblock[AMR * 256];
-    for (long i0 = 0; i0 < l; i0 += AMR) {
-        long mr = l - i0 < AMR ? l - i0 : AMR;
+    for (long i0 = 0; i0 < nq; i0 += AMR) {
+        long mr = nq - i0 < AMR ? nq - i0 : AMR;
         // Rows past the end repeat the last row (computed, not stored).
         const float *qb = q + i0 * ldq;
         long ldqb = ldq;
@@ -139,7 +139,7 @@ VK_AVX2 static void attention_avx2(const float *q, long ldq, const float *kt, co
         }
         long lo[AMR], hi[AMR], j0 = l, j1 = 0;
         for (long i = 0; i < AMR; i++) {
-            key_range(i0 + (i < mr ? i : mr - 1), l, causal, window, lo + i, hi + i);
+            key_range(pos0 + i0 + (i < mr ? i : mr - 1), l, causal, window, lo + i, hi + i);
             if (lo[i] < j0) j0 = lo[i];
             if (hi[i] > j1) j1 = hi[i];
         }
@@ -155,7 +155,12 @@ VK_AVX2 static void attention_avx2(const float *q, long ldq, const float *kt, co
 
 void vk_attention(const float *q, long ldq, const float *k, long ldk, const float *v, long ldv, float *out, long ldo,
                   long l, long d, float scale, int causal, long window) {
-    if (l <= 0 || d <= 0) return;
+    vk_attention_queries(q, ldq, l, 0, k, ldk, v, ldv, out, ldo, l, d, scale, causal, window);
+}
+
+void vk_attention_queries(const float *q, long ldq, long nq, long first_position, const float *k, long ldk,
+                          const float *v, long ldv, float *out, long ldo, long l, long d, float scale, int causal, long window) {
+    if (l <= 0 || d <= 0 || nq <= 0 || first_position < 0 || first_position + nq > l) return;
 #if VK_X86
     if (vk_uses_avx2() && d % 8 == 0 && d <= 256) {
         long ld = (l + 15) / 16 * 16;
@@ -166,7 +171,7 @@ void vk_attention(const float *q, long ldq, const float *k, long ldk, const floa
                 for (long j = 0; j < l; j++) kt[p * ld + j] = k[j * ldk + p];
                 for (long j = l; j < ld; j++) kt[p * ld + j] = 0;
             }
-            attention_avx2(q, ldq, kt, v, ldv, out, ldo, l, d, scale, causal, window, strip, ld);
+            attention_avx2(q, ldq, nq, first_position, kt, v, ldv, out, ldo, l, d, scale, causal, window, strip, ld);
             return;
         }
     }
@@ -175,5 +180,5 @@ void vk_attention(const float *q, long ldq, const float *k, long ldk, const floa
     if (!buf) return;
     float *kt = buf, *strip = buf + l * d;
     for (long p = 0; p < d; p++) for (long j = 0; j < l; j++) kt[p * l + j] = k[j * ldk + p];
-    attention_portable(q, ldq, kt, v, ldv, out, ldo, l, d, scale, causal, window, strip);
+    attention_portable(q, ldq, nq, first_position, kt, v, ldv, out, ldo, l, d, scale, causal, window, strip);
 }

@@ -42,6 +42,10 @@ public protocol EncoderModel: Sendable {
     func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)
     /// Accumulates every parameter's gradient given the gradient of the hidden states.
     func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore)
+    /// `forward` for one row per sequence only (`rows[s]` of sequence `s`): hidden states `[rows.count,
+    /// hidden]`, skipping what the last layer would compute for the other rows; `nil` when the
+    /// family cannot (see `TransformerStack.forward(_:_:onlyRows:rng:keepCache:)`).
+    func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)?
 }
 
 extension EncoderModel {
@@ -88,6 +92,10 @@ extension EncoderModel {
     public func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
         stack.backward(dHidden, cache: cache, batch: batch, p, grads: &grads)
     }
+
+    public func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)? {
+        stack.forward(batch, p, onlyRows: rows, rng: &rng, keepCache: keepCache)
+    }
 }
 
 /// Embeddings, then transformer layers, then an optional final norm (pre-norm models), forward
@@ -125,6 +133,39 @@ public struct TransformerStack: Sendable {
                                 relativeNorm: relativeNorm))
     }
 
+    /// `forward` for `rows` only, one row per sequence, inside it (the rows a classification head
+    /// pools). The last layer computes just those rows (`TransformerLayer.forwardRows`): keys and
+    /// values of every token, everything else for the selected rows, which is all the loss or the
+    /// logits depend on. Results (and, through `backward`, gradients) are those of the full pass;
+    /// inference ones bit for bit. `nil` when the last layer cannot (relative attention terms,
+    /// Longformer's windows, cross-attention; in training also rotary, q/k norms, fused or
+    /// grouped k/v projections and causal or windowed attention) or `rows` is not one row inside
+    /// each sequence.
+    func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)? {
+        let offsets = batch.offsets
+        guard relativeEmbeddings == nil, let last = layers.last, keepCache ? last.trainsSelectedRows : last.computesSelectedRows,
+              rows.count == batch.sequenceCount,
+              rows.indices.allSatisfy({ offsets[$0] <= rows[$0] && rows[$0] < offsets[$0 + 1] }) else { return nil }
+        let positions = embeddings.positions(batch)
+        var (x, embeddingCache) = OpProfiler.measure(.embeddings) { embeddings.forward(batch, p, rng: &rng, keepCache: keepCache) }
+        var caches: [TransformerLayer.Cache] = []
+        for layer in layers.dropLast() {
+            let (y, cache) = layer.forward(x, batch: batch, positions: positions, p, rng: &rng, keepCache: keepCache)
+            x = y
+            if let cache { caches.append(cache) }
+        }
+        let (y, rowsCache) = last.forwardRows(x, rows: rows, batch: batch, positions: positions, p, rng: &rng, keepCache: keepCache)
+        x = y
+        var beforeFinalNorm: Tensor? = nil, finalNormCache: Ops.LayerNormCache? = nil
+        if let finalNorm {
+            beforeFinalNorm = x
+            (x, finalNormCache) = p.norm(x, finalNorm.name, finalNormKind, eps: finalNorm.eps)
+        }
+        guard keepCache, let embeddingCache, let rowsCache else { return (x, nil) }
+        return (x, EncoderCache(embeddings: embeddingCache, layers: caches, beforeFinalNorm: beforeFinalNorm, finalNorm: finalNormCache,
+                                lastLayerRows: rowsCache))
+    }
+
     /// Accumulates the gradients; returns the gradient of `memory` when there is one.
     @discardableResult
     func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, memory: Tensor? = nil, _ p: ParameterStore,
@@ -135,7 +176,12 @@ public struct TransformerStack: Sendable {
             dx = p.normBackward(dx, input: input, cache: normCache, finalNorm.name, finalNormKind, grads: &grads)
         }
         var dRelative: Tensor? = nil, dMemory: Tensor? = nil
-        for (layer, c) in zip(layers, cache.layers).reversed() {
+        var layersWithFullCaches = layers[...]
+        if let rowsCache = cache.lastLayerRows, let last = layers.last {
+            dx = last.backwardRows(dx, cache: rowsCache, batch: batch, p, grads: &grads)
+            layersWithFullCaches = layers.dropLast()
+        }
+        for (layer, c) in zip(layersWithFullCaches, cache.layers).reversed() {
             dx = layer.backward(dx, cache: c, batch: batch, positions: positions, memory: memory, p, grads: &grads,
                                 dRelative: &dRelative, dMemory: &dMemory)
         }
@@ -205,6 +251,9 @@ public struct EncoderCache {
     var relativeNorm: Ops.LayerNormCache? = nil
     /// The encoder half of an encoder–decoder (mBART), whose output the decoder attended to.
     var source: SourceCache? = nil
+    /// The last layer's activations when it computed the pooled rows only (`layers` then holds
+    /// the caches of the others).
+    var lastLayerRows: TransformerLayer.RowsCache? = nil
 }
 
 /// The encoder half's activations and output, kept by an encoder–decoder's cache.

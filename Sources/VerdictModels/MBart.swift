@@ -136,6 +136,9 @@ public struct MBartModel: EncoderModel {
         return (hidden, cache)
     }
 
+    /// The decoder's last layer attends to the encoder's output: no shortcut.
+    public func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)? { nil }
+
     public func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
         guard let source = cache.source else { preconditionFailure("MBartModel.backward: the cache holds no encoder activations") }
         let dMemory = stack.backward(dHidden, cache: cache, batch: decoderBatch(batch), memory: source.memory, p, grads: &grads)

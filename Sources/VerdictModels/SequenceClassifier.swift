@@ -60,6 +60,12 @@ public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
         let batch = encoder.classifierGlobalAttention ? batch.withGlobalAttentionOnFirstTokens() : batch
         try encoder.validate(batch, parameters)
         let rows = try head.pooledRows(batch)
+        // The head reads one row per sequence: the encoder's last layer computes only those.
+        if let rows, let (pooled, encoderCache) = encoder.forward(batch, parameters, onlyRows: rows, rng: &rng, keepCache: keepCache) {
+            let (logits, headCache) = head.forward(pooled, rows: Array(rows.indices), batch: batch, parameters, rng: &rng)
+            guard keepCache, let encoderCache else { return (logits, nil) }
+            return (logits, Cache(encoder: encoderCache, head: headCache))
+        }
         let (hidden, encoderCache) = encoder.forward(batch, parameters, rng: &rng, keepCache: keepCache)
         let (logits, headCache) = head.forward(hidden, rows: rows, batch: batch, parameters, rng: &rng)
         guard keepCache, let encoderCache else { return (logits, nil) }

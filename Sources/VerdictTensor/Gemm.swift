@@ -59,6 +59,16 @@ public func attention(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>
     vk_attention(q, ldq, k, ldk, v, ldv, out, ldo, length, headDim, scale, causal ? 1 : 0, window ?? -1)
 }
 
+/// `attention` for `queryCount` queries only, those at positions `firstQueryPosition ..<
+/// firstQueryPosition + queryCount` of the `length` keys; `q` and `out` hold just those rows. Each
+/// row comes out bit for bit as the full call computes it.
+@inline(__always)
+public func attention(q: UnsafePointer<Float>, ldq: Int, queryCount: Int, firstQueryPosition: Int,
+                      k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int,
+                      out: UnsafeMutablePointer<Float>, ldo: Int, length: Int, headDim: Int, scale: Float, causal: Bool, window: Int?) {
+    vk_attention_queries(q, ldq, queryCount, firstQueryPosition, k, ldk, v, ldv, out, ldo, length, headDim, scale, causal ? 1 : 0, window ?? -1)
+}
+
 /// Runs the kernel path's peak arithmetic loop on the calling thread (fp32 FMA chains, or with
 /// `int8` the u8 × s8 dot products of the int8 multiply) and returns the operations it did: the
 /// ceiling `verdict bench-kernels` measures the multiplies against.

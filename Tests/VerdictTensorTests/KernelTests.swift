@@ -43,6 +43,36 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Attention for a few query rows gives exactly those rows of the full call, with and without
+    /// a causal mask and a window, on both paths.
+    func testAttentionForSelectedQueriesEqualsTheFullCallsRows() {
+        bothPaths {
+            let l = 37, d = 64
+            let q = random([l, d]), k = random([l, d]), v = random([l, d])
+            for (causal, window) in [(false, nil), (true, nil), (false, 5), (true, 9)] as [(Bool, Int?)] {
+                var full = Tensor(shape: [l, d])
+                q.scalars.withUnsafeBufferPointer { qp in k.scalars.withUnsafeBufferPointer { kp in v.scalars.withUnsafeBufferPointer { vp in
+                    full.scalars.withUnsafeMutableBufferPointer { op in
+                        attention(q: qp.baseAddress!, ldq: d, k: kp.baseAddress!, ldk: d, v: vp.baseAddress!, ldv: d, out: op.baseAddress!, ldo: d,
+                                  length: l, headDim: d, scale: 0.125, causal: causal, window: window)
+                    }
+                }}}
+                for (first, count) in [(0, 1), (36, 1), (17, 1), (3, 6), (30, 7)] {
+                    var part = Tensor(shape: [count, d])
+                    q.scalars.withUnsafeBufferPointer { qp in k.scalars.withUnsafeBufferPointer { kp in v.scalars.withUnsafeBufferPointer { vp in
+                        part.scalars.withUnsafeMutableBufferPointer { op in
+                            attention(q: qp.baseAddress! + first * d, ldq: d, queryCount: count, firstQueryPosition: first,
+                                      k: kp.baseAddress!, ldk: d, v: vp.baseAddress!, ldv: d, out: op.baseAddress!, ldo: d,
+                                      length: l, headDim: d, scale: 0.125, causal: causal, window: window)
+                        }
+                    }}}
+                    XCTAssertEqual(part.scalars, Array(full.scalars[(first * d)..<((first + count) * d)]),
+                                   "queries \(first)..<\(first + count), causal \(causal), window \(String(describing: window))")
+                }
+            }
+        }
+    }
+
     func testLinearWithPackedWeightEqualsUnpacked() {
         bothPaths {
             // Few rows (column split across threads, edge panels), many rows (row split), K over one KC block.

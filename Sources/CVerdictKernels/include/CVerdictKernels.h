@@ -79,6 +79,11 @@ void vk_layernorm_backward(const float *dy, const float *x, const float *gamma, 
 /// Never holds more than 4 rows of scores; uses a per-thread scratch of about (l + 4) * d floats.
 void vk_attention(const float *q, long ldq, const float *k, long ldk, const float *v, long ldv, float *out, long ldo,
                   long l, long d, float scale, int causal, long window);
+/// vk_attention for `nq` query rows only, the queries at positions first_position ..< first_position + nq
+/// of the l keys (q and out have nq rows). Each row's result is bit for bit the one vk_attention gives
+/// it. Does nothing when the positions lie outside [0, l).
+void vk_attention_queries(const float *q, long ldq, long nq, long first_position, const float *k, long ldk,
+                          const float *v, long ldv, float *out, long ldo, long l, long d, float scale, int causal, long window);
 
 /// In-place softmax over each row of length n (row stride ld), after multiplying by scale.
 void vk_softmax_rows(float *x, long rows, long n, long ld, float scale);

@@ -174,6 +174,121 @@ enum PackedAttention {
         }
     }
 
+    /// Inference for one query row per sequence: `q` holds row `rows[s]` of sequence `s` (`[sequences,
+    /// heads · headDim]`), `k` and `v` every token. Returns the context of those rows only, each
+    /// exactly as `fused` computes it. For options without relative terms (`supportsQueryRows`).
+    static func fusedRows(q: Tensor, rows: [Int], k: Tensor, v: Tensor, offsets: [Int], options o: AttentionOptions) -> Tensor {
+        let heads = o.heads, hidden = q.shape[1], d = o.headDim, kvWidth = o.keyValueWidth, group = heads / o.keyValueHeads
+        return Tensor(shape: q.shape) { out in
+            q.scalars.withUnsafeBufferPointer { qp in
+            k.scalars.withUnsafeBufferPointer { kp in
+            v.scalars.withUnsafeBufferPointer { vp in
+                guard let q0 = qp.baseAddress, let k0 = kp.baseAddress, let v0 = vp.baseAddress, let c0 = out.baseAddress else { return }
+                Parallel.forEach(rows.count * heads) { task in
+                    let s = task / heads, h = task % heads
+                    let start = offsets[s], l = offsets[s + 1] - start
+                    let rowOffset = s * hidden + h * d, kvOffset = start * kvWidth + (h / group) * d
+                    attention(q: q0 + rowOffset, ldq: hidden, queryCount: 1, firstQueryPosition: rows[s] - start,
+                              k: k0 + kvOffset, ldk: kvWidth, v: v0 + kvOffset, ldv: kvWidth,
+                              out: c0 + rowOffset, ldo: hidden, length: l, headDim: d, scale: o.scale, causal: o.causal, window: o.window)
+                }
+            }}}
+        }
+    }
+
+    /// Probabilities of `forwardRows`, for `backwardRows`: for task `s · heads + h`, the `l`
+    /// probabilities of sequence `s`'s selected query over its keys, from `probOffsets[task]`.
+    struct RowsCache {
+        var rows: [Int]
+        var probs: [Float]
+        var probOffsets: [Int]
+        var dropMask: [Float]?
+    }
+
+    /// `fusedRows` for training: keeps the probabilities (and applies dropout to them). Every head
+    /// has its own k and v (no grouping); no relative terms, causal mask or window.
+    static func forwardRows(q: Tensor, rows: [Int], k: Tensor, v: Tensor, offsets: [Int], options o: AttentionOptions,
+                            dropout: Float, rng: inout SplitMix64?) -> (Tensor, RowsCache) {
+        let heads = o.heads, hidden = q.shape[1], d = o.headDim, kvWidth = o.keyValueWidth
+        var probOffsets = [0]
+        for s in rows.indices { for _ in 0..<heads { probOffsets.append(probOffsets[probOffsets.count - 1] + offsets[s + 1] - offsets[s]) } }
+        var probs = [Float](repeating: 0, count: probOffsets[probOffsets.count - 1])
+        let dropMask = Dropout.mask(count: probs.count, p: dropout, rng: &rng)
+        let context = Tensor(shape: q.shape) { out in
+            q.scalars.withUnsafeBufferPointer { qp in
+            k.scalars.withUnsafeBufferPointer { kp in
+            v.scalars.withUnsafeBufferPointer { vp in
+            probs.withUnsafeMutableBufferPointer { pp in
+                guard let q0 = qp.baseAddress, let k0 = kp.baseAddress, let v0 = vp.baseAddress, let c0 = out.baseAddress, let p0 = pp.baseAddress else { return }
+                Parallel.forEach(rows.count * heads) { task in
+                    let s = task / heads, h = task % heads
+                    let start = offsets[s], l = offsets[s + 1] - start
+                    let query = q0 + s * hidden + h * d, result = c0 + s * hidden + h * d, prob = p0 + probOffsets[task]
+                    for j in 0..<l {
+                        let key = k0 + (start + j) * kvWidth + h * d
+                        var dot: Float = 0
+                        for i in 0..<d { dot += query[i] * key[i] }
+                        prob[j] = dot
+                    }
+                    Ops.softmaxRows(prob, rows: 1, n: l, rowStride: l, scale: o.scale)
+                    result.update(repeating: 0, count: d)
+                    for j in 0..<l {
+                        let weight = prob[j] * (dropMask?[probOffsets[task] + j] ?? 1), value = v0 + (start + j) * kvWidth + h * d
+                        for i in 0..<d { result[i] += weight * value[i] }
+                    }
+                }
+            }}}}
+        }
+        return (context, RowsCache(rows: rows, probs: probs, probOffsets: probOffsets, dropMask: dropMask))
+    }
+
+    /// Gradients of `q` (the selected rows), `k` and `v` (every token) given the gradient of the
+    /// selected rows' context. With `p` a query's probabilities, `m` its dropout mask and `g` the
+    /// context's gradient: `dv_j = p_j m_j g`, `dp_j = m_j g · v_j`, `ds_j = p_j (dp_j − Σ p dp)`,
+    /// `dq = scale Σ ds_j k_j`, `dk_j = scale ds_j q`.
+    static func backwardRows(_ dContext: Tensor, cache c: RowsCache, q: Tensor, k: Tensor, v: Tensor, offsets: [Int],
+                             options o: AttentionOptions) -> (dq: Tensor, dk: Tensor, dv: Tensor) {
+        let heads = o.heads, hidden = q.shape[1], d = o.headDim, kvWidth = o.keyValueWidth
+        var dq = Tensor(shape: q.shape), dk = Tensor(shape: k.shape), dv = Tensor(shape: v.shape)
+        dContext.scalars.withUnsafeBufferPointer { gp in
+        q.scalars.withUnsafeBufferPointer { qp in
+        k.scalars.withUnsafeBufferPointer { kp in
+        v.scalars.withUnsafeBufferPointer { vp in
+        dq.scalars.withUnsafeMutableBufferPointer { dqp in
+        dk.scalars.withUnsafeMutableBufferPointer { dkp in
+        dv.scalars.withUnsafeMutableBufferPointer { dvp in
+            guard let g0 = gp.baseAddress, let q0 = qp.baseAddress, let k0 = kp.baseAddress, let v0 = vp.baseAddress,
+                  let dq0 = dqp.baseAddress, let dk0 = dkp.baseAddress, let dv0 = dvp.baseAddress else { return }
+            // Tasks write disjoint rows and heads of dk and dv: one query per sequence, one k/v head per head.
+            Parallel.forEach(c.rows.count * heads) { task in
+                let s = task / heads, h = task % heads
+                let start = offsets[s], l = offsets[s + 1] - start, base = c.probOffsets[task]
+                let g = g0 + s * hidden + h * d, query = q0 + s * hidden + h * d, dQuery = dq0 + s * hidden + h * d
+                var dp = [Float](repeating: 0, count: l)
+                var weighted: Float = 0
+                for j in 0..<l {
+                    let m = c.dropMask?[base + j] ?? 1, column = (start + j) * kvWidth + h * d
+                    let value = v0 + column, dValue = dv0 + column
+                    let pj = c.probs[base + j]
+                    var dot: Float = 0
+                    for i in 0..<d { dValue[i] += pj * m * g[i]; dot += g[i] * value[i] }
+                    dp[j] = dot * m
+                    weighted += pj * dp[j]
+                }
+                for j in 0..<l {
+                    let ds = c.probs[base + j] * (dp[j] - weighted) * o.scale, column = (start + j) * kvWidth + h * d
+                    let key = k0 + column, dKey = dk0 + column
+                    for i in 0..<d { dQuery[i] += ds * key[i]; dKey[i] += ds * query[i] }
+                }
+            }
+        }}}}}}}
+        return (dq, dk, dv)
+    }
+
+    /// Whether `fusedRows` computes attention with these options (no relative bias or
+    /// disentangled terms, whose scores `fused` does not take either).
+    static func supportsQueryRows(_ o: AttentionOptions) -> Bool { o.relativeBias == nil && o.disentangled == nil }
+
     /// Scales the `[l, l]` scores of one (sequence, head), adds the relative bias (`bias[j − i]`),
     /// and takes the softmax of each row over the keys inside the window and, when causal, not
     /// after the query (other keys get probability 0).

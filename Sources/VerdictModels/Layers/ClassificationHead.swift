@@ -35,6 +35,9 @@ public struct ClassificationHead: Sendable {
     struct Cache {
         /// The pooled rows (`nil`: mean).
         var rows: [Int]?
+        /// Rows of the hidden states pooled from (every token, or one per sequence when the
+        /// encoder computed only the pooled rows).
+        var hiddenRows: Int
         var inputs: [Tensor]
         var norms: [Ops.LayerNormCache?]
         var drops: [[Float]?]
@@ -64,7 +67,7 @@ public struct ClassificationHead: Sendable {
     /// `rows`: `pooledRows(batch)`, which the caller checks before running the backbone.
     func forward(_ hidden: Tensor, rows: [Int]?, batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?) -> (Tensor, Cache) {
         var x = rows.map { Pooling.rows(hidden, at: $0) } ?? Pooling.mean(hidden, offsets: batch.offsets)
-        var cache = Cache(rows: rows, inputs: [], norms: [], drops: [])
+        var cache = Cache(rows: rows, hiddenRows: hidden.shape[0], inputs: [], norms: [], drops: [])
         for step in steps {
             cache.inputs.append(x)
             var norm: Ops.LayerNormCache? = nil, drop: [Float]? = nil
@@ -93,8 +96,8 @@ public struct ClassificationHead: Sendable {
             case .dropout: Dropout.apply(&dx, c.drops[i])
             }
         }
-        guard let rows = c.rows else { return Pooling.meanBackward(dx, offsets: batch.offsets, tokens: batch.tokenCount) }
-        return Pooling.rowsBackward(dx, at: rows, tokens: batch.tokenCount)
+        guard let rows = c.rows else { return Pooling.meanBackward(dx, offsets: batch.offsets, tokens: c.hiddenRows) }
+        return Pooling.rowsBackward(dx, at: rows, tokens: c.hiddenRows)
     }
 
     /// (name, shape) of every parameter the steps use.

@@ -207,6 +207,135 @@ struct TransformerLayer {
                          preActivation: preActivation, activated: activated, hiddenDrop: hiddenDrop))
     }
 
+    // MARK: The pooled rows only
+
+    /// Whether `forwardRows` can run this layer for inference: attention without relative terms,
+    /// a sliding window of Longformer's kind or cross-attention.
+    var computesSelectedRows: Bool {
+        slidingWindow == nil && names.crossAttention == nil && PackedAttention.supportsQueryRows(attention)
+    }
+
+    /// Whether `forwardRows` can also keep what `backwardRows` needs: encoder attention (not causal,
+    /// no window) with separate q/k/v projections, every head its own k and v, no rotary and no
+    /// q/k norms.
+    var trainsSelectedRows: Bool {
+        guard computesSelectedRows, case .separate = names.projections else { return false }
+        return rotary == nil && names.queryNorm == nil && names.keyNorm == nil && attention.keyValueHeads == attention.heads
+            && !attention.causal && attention.window == nil
+    }
+
+    /// Activations `backwardRows` reads. Tensors of the selected rows unless noted.
+    struct RowsCache {
+        var rows: [Int]
+        /// The layer's input and what attention saw (its norm, pre-norm), every token.
+        var x: Tensor, input: Tensor, inputNorm: Ops.LayerNormCache?
+        var queryInput: Tensor
+        var q: Tensor, k: Tensor, v: Tensor
+        var attention: PackedAttention.RowsCache
+        var context: Tensor
+        var attentionDrop: [Float]?
+        var sum: Tensor, sumNorm: Ops.LayerNormCache?
+        var mlpBlock: ResidualCache
+        var preActivation: Tensor, activated: Tensor, hiddenDrop: [Float]?
+    }
+
+    /// `forward` for one row per sequence (`rows[s]` of sequence `s`, the row a classification
+    /// head pools): the layer's output at those rows, `[rows.count, hidden]`, without computing
+    /// the others. Keys and values still come from every token; the query, attention output,
+    /// residuals, norms and MLP run on the selected rows alone: the last layer of a classifier
+    /// then costs about a sixth of a full one. For inference each row is bit for bit what
+    /// `forward` gives it (the same fused attention kernel); with `keepCache` (training, where
+    /// `trainsSelectedRows`) attention keeps its probabilities for `backwardRows`.
+    func forwardRows(_ x: Tensor, rows: [Int], batch: PackedBatch, positions: [Int32], _ p: ParameterStore,
+                     rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, RowsCache?) {
+        let pre = placement == .preNorm
+        var input = x, inputNorm: Ops.LayerNormCache? = nil
+        if pre, let name = names.attentionNorm { (input, inputNorm) = p.norm(x, name, norm, eps: eps) }
+        var queryInput = input, q: Tensor, k: Tensor, v: Tensor
+        switch names.projections {
+        case let .separate(query, key, value):
+            queryInput = Pooling.rows(input, at: rows)
+            q = p.linear(queryInput, query); k = p.linear(input, key); v = p.linear(input, value)
+        case .fused:
+            let all = project(input, p)
+            q = Pooling.rows(all.0, at: rows); k = all.1; v = all.2
+        }
+        if let name = names.queryNorm { q = headNorm(q, name, p).0 }
+        if let name = names.keyNorm { k = headNorm(k, name, p).0 }
+        if let rotary {
+            rotary.rotate(&q, positions: rows.map { positions[$0] })
+            rotary.rotate(&k, positions: positions)
+        }
+        let context: Tensor
+        var attentionCache: PackedAttention.RowsCache? = nil
+        if keepCache || (rng != nil && attentionDropout > 0) {
+            (context, attentionCache) = OpProfiler.measure(.attention) {
+                PackedAttention.forwardRows(q: q, rows: rows, k: k, v: v, offsets: batch.offsets, options: attention, dropout: attentionDropout, rng: &rng)
+            }
+        } else {
+            context = OpProfiler.measure(.attention) { PackedAttention.fusedRows(q: q, rows: rows, k: k, v: v, offsets: batch.offsets, options: attention) }
+        }
+        var out = p.linear(context, names.attentionOutput)
+        let attentionDrop = Dropout.mask(count: out.count, p: attentionOutputDropout, rng: &rng)
+        Dropout.apply(&out, attentionDrop)
+        let xRows = Pooling.rows(x, at: rows)
+        let sum = OpProfiler.measure(.residual) { Ops.add(out, xRows) }
+        var x1 = sum, sumNorm: Ops.LayerNormCache? = nil
+        if !pre, let name = names.attentionNorm { (x1, sumNorm) = p.norm(sum, name, norm, eps: eps) }
+        var preActivation = x1, activated = x1, hiddenDrop: [Float]? = nil
+        let (y, mlpBlock) = residual(x1, norm: names.outputNorm, dropout: mlpOutputDropout, p, rng: &rng) { input, rng in
+            preActivation = mlpInputProjection(input, p)
+            activated = activate(preActivation)
+            hiddenDrop = Dropout.mask(count: activated.count, p: mlpHiddenDropout, rng: &rng)
+            Dropout.apply(&activated, hiddenDrop)
+            return p.linear(activated, names.output)
+        }
+        guard keepCache, let attentionCache else { return (y, nil) }
+        return (y, RowsCache(rows: rows, x: x, input: input, inputNorm: inputNorm, queryInput: queryInput, q: q, k: k, v: v,
+                             attention: attentionCache, context: context, attentionDrop: attentionDrop, sum: sum, sumNorm: sumNorm,
+                             mlpBlock: mlpBlock, preActivation: preActivation, activated: activated, hiddenDrop: hiddenDrop))
+    }
+
+    /// Backward of `forwardRows` (with `trainsSelectedRows`): `dy` is `[rows.count, hidden]`;
+    /// returns the gradient of the layer's input, every token (keys and values reach them all,
+    /// the residual and the query only the selected rows).
+    func backwardRows(_ dy: Tensor, cache c: RowsCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) -> Tensor {
+        let dx1 = residualBackward(dy, cache: c.mlpBlock, norm: names.outputNorm, p, grads: &grads) { dOut, grads in
+            var dActivated = p.linearBackward(dOut, input: c.activated, names.output, grads: &grads)!
+            Dropout.apply(&dActivated, c.hiddenDrop)
+            return mlpInputProjectionBackward(activationBackward(dActivated, input: c.preActivation), input: c.mlpBlock.input, p, grads: &grads)
+        }
+        var dSum = dx1
+        if let cache = c.sumNorm, let name = names.attentionNorm { dSum = p.normBackward(dx1, input: c.sum, cache: cache, name, norm, grads: &grads) }
+        var dOut = dSum
+        Dropout.apply(&dOut, c.attentionDrop)
+        let dContext = p.linearBackward(dOut, input: c.context, names.attentionOutput, grads: &grads)!
+        let (dq, dk, dv) = PackedAttention.backwardRows(dContext, cache: c.attention, q: c.q, k: c.k, v: c.v, offsets: batch.offsets, options: attention)
+        guard case let .separate(query, key, value) = names.projections else {
+            preconditionFailure("TransformerLayer.backwardRows: only separate q/k/v projections train on selected rows")
+        }
+        var dInput = p.linearBackward(dk, input: c.input, key, grads: &grads)!
+        Ops.addInPlace(&dInput, p.linearBackward(dv, input: c.input, value, grads: &grads)!)
+        Self.addRows(p.linearBackward(dq, input: c.queryInput, query, grads: &grads)!, at: c.rows, into: &dInput)
+        if let cache = c.inputNorm, let name = names.attentionNorm { dInput = p.normBackward(dInput, input: c.x, cache: cache, name, norm, grads: &grads) }
+        Self.addRows(dSum, at: c.rows, into: &dInput)
+        return dInput
+    }
+
+    /// `into[rows[i]] += values[i]` for each row `i` of `values`.
+    private static func addRows(_ values: Tensor, at rows: [Int], into target: inout Tensor) {
+        let width = values.shape[1]
+        values.scalars.withUnsafeBufferPointer { v in
+            target.scalars.withUnsafeMutableBufferPointer { t in
+                guard let vb = v.baseAddress, let tb = t.baseAddress else { return }
+                for (i, row) in rows.enumerated() {
+                    let (to, from) = (tb + row * width, vb + i * width)
+                    for j in 0..<width { to[j] += from[j] }
+                }
+            }
+        }
+    }
+
     /// Returns the gradient of the layer's input; disentangled attention adds the gradient of the
     /// relative embeddings to `dRelative`, cross-attention the gradient of the encoder's output
     /// to `dMemory`.
