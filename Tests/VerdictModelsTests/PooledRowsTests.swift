@@ -27,13 +27,18 @@ final class PooledRowsTests: XCTestCase {
                 (families.appendingPathComponent("tiny-longformer"), false), (decoders.appendingPathComponent("tiny-mbart"), false)]
     }
 
+    /// The folder's classifier and the texts packed by its tokenizer.
+    private func classifierAndBatch(_ folder: URL) throws -> (SequenceClassifier, PackedBatch) {
+        let model = try AutoModelForSequenceClassification.from(pretrained: folder.path)
+        let tokenizer = try AutoTokenizer.from(folder: folder)
+        let encodings = try tokenizer.encodeBatch(texts, options: TokenizationOptions(truncation: .longestFirst, maxLength: tokenizer.modelMaxLength))
+        return (model, PackedBatch(encodings: encodings, tokenTypes: tokenizer.returnsTokenTypeIds))
+    }
+
     func testLogitsFromPooledRowsEqualFullForwardBitForBit() throws {
         for (folder, takesShortcut) in cases {
             let name = folder.lastPathComponent
-            let model = try AutoModelForSequenceClassification.from(pretrained: folder.path)
-            let tokenizer = try AutoTokenizer.from(folder: folder)
-            let encodings = try tokenizer.encodeBatch(texts, options: TokenizationOptions(truncation: .longestFirst, maxLength: tokenizer.modelMaxLength))
-            let packed = PackedBatch(encodings: encodings, tokenTypes: tokenizer.returnsTokenTypeIds)
+            let (model, packed) = try classifierAndBatch(folder)
             // What the classifier's forward pass runs (Longformer's head adds global attention first).
             let batch = model.encoder.classifierGlobalAttention ? packed.withGlobalAttentionOnFirstTokens() : packed
             // As loaded (weights packed on every call, as in training), then packed fp32 and int8.
@@ -64,10 +69,7 @@ final class PooledRowsTests: XCTestCase {
                      (decoders.appendingPathComponent("tiny-gpt2"), false), (decoders.appendingPathComponent("tiny-llama"), false)]
         for (folder, takesShortcut) in cases {
             let name = folder.lastPathComponent
-            let model = try AutoModelForSequenceClassification.from(pretrained: folder.path)
-            let tokenizer = try AutoTokenizer.from(folder: folder)
-            let encodings = try tokenizer.encodeBatch(texts, options: TokenizationOptions(truncation: .longestFirst, maxLength: tokenizer.modelMaxLength))
-            let batch = PackedBatch(encodings: encodings, tokenTypes: tokenizer.returnsTokenTypeIds)
+            let (model, batch) = try classifierAndBatch(folder)
             let rows = try XCTUnwrap(try model.head.pooledRows(batch), name)
             var noDropout: SplitMix64? = nil
             XCTAssertEqual(model.encoder.forward(batch, model.parameters, onlyRows: rows, rng: &noDropout, keepCache: true) != nil, takesShortcut, name)

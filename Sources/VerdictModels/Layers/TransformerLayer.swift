@@ -105,7 +105,13 @@ struct TransformerLayer {
         var windowed: SlidingWindowAttention.Cache?
         var context: Tensor
         var cross: (block: ResidualCache, attention: PackedAttention.Cache, context: Tensor)?
-        var mlpBlock: ResidualCache
+        var mlp: MLPCache
+    }
+
+    /// The MLP inside its residual connection: the block, the MLP's pre-activation, its activation
+    /// (after dropout) and that dropout's mask.
+    struct MLPCache {
+        var block: ResidualCache
         var preActivation: Tensor, activated: Tensor, hiddenDrop: [Float]?
     }
 
@@ -193,18 +199,10 @@ struct TransformerLayer {
             if let crossAttention { cross = (block, crossAttention, crossContext) }
         }
 
-        var preActivation = x2, activated = x2, hiddenDrop: [Float]? = nil
-        let (y, mlpBlock) = residual(x2, norm: names.outputNorm, dropout: mlpOutputDropout, p, rng: &rng) { input, rng in
-            preActivation = mlpInputProjection(input, p)
-            activated = activate(preActivation)
-            hiddenDrop = Dropout.mask(count: activated.count, p: mlpHiddenDropout, rng: &rng)
-            Dropout.apply(&activated, hiddenDrop)
-            return p.linear(activated, names.output)
-        }
+        let (y, mlp) = mlpBlock(x2, p, rng: &rng)
         guard keepCache, attentionCache != nil || windowedCache != nil else { return (y, nil) }
         return (y, Cache(attentionBlock: attentionBlock, queryNorm: queryNormCache, keyNorm: keyNormCache, attention: attentionCache,
-                         positional: positionalCache, windowed: windowedCache, context: context, cross: cross, mlpBlock: mlpBlock,
-                         preActivation: preActivation, activated: activated, hiddenDrop: hiddenDrop))
+                         positional: positionalCache, windowed: windowedCache, context: context, cross: cross, mlp: mlp))
     }
 
     // MARK: The pooled rows only
@@ -235,8 +233,7 @@ struct TransformerLayer {
         var context: Tensor
         var attentionDrop: [Float]?
         var sum: Tensor, sumNorm: Ops.LayerNormCache?
-        var mlpBlock: ResidualCache
-        var preActivation: Tensor, activated: Tensor, hiddenDrop: [Float]?
+        var mlp: MLPCache
     }
 
     /// `forward` for one row per sequence (`rows[s]` of sequence `s`, the row a classification
@@ -282,29 +279,17 @@ struct TransformerLayer {
         let sum = OpProfiler.measure(.residual) { Ops.add(out, xRows) }
         var x1 = sum, sumNorm: Ops.LayerNormCache? = nil
         if !pre, let name = names.attentionNorm { (x1, sumNorm) = p.norm(sum, name, norm, eps: eps) }
-        var preActivation = x1, activated = x1, hiddenDrop: [Float]? = nil
-        let (y, mlpBlock) = residual(x1, norm: names.outputNorm, dropout: mlpOutputDropout, p, rng: &rng) { input, rng in
-            preActivation = mlpInputProjection(input, p)
-            activated = activate(preActivation)
-            hiddenDrop = Dropout.mask(count: activated.count, p: mlpHiddenDropout, rng: &rng)
-            Dropout.apply(&activated, hiddenDrop)
-            return p.linear(activated, names.output)
-        }
+        let (y, mlp) = mlpBlock(x1, p, rng: &rng)
         guard keepCache, let attentionCache else { return (y, nil) }
         return (y, RowsCache(rows: rows, x: x, input: input, inputNorm: inputNorm, queryInput: queryInput, q: q, k: k, v: v,
-                             attention: attentionCache, context: context, attentionDrop: attentionDrop, sum: sum, sumNorm: sumNorm,
-                             mlpBlock: mlpBlock, preActivation: preActivation, activated: activated, hiddenDrop: hiddenDrop))
+                             attention: attentionCache, context: context, attentionDrop: attentionDrop, sum: sum, sumNorm: sumNorm, mlp: mlp))
     }
 
     /// Backward of `forwardRows` (with `trainsSelectedRows`): `dy` is `[rows.count, hidden]`;
     /// returns the gradient of the layer's input, every token (keys and values reach them all,
     /// the residual and the query only the selected rows).
     func backwardRows(_ dy: Tensor, cache c: RowsCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) -> Tensor {
-        let dx1 = residualBackward(dy, cache: c.mlpBlock, norm: names.outputNorm, p, grads: &grads) { dOut, grads in
-            var dActivated = p.linearBackward(dOut, input: c.activated, names.output, grads: &grads)!
-            Dropout.apply(&dActivated, c.hiddenDrop)
-            return mlpInputProjectionBackward(activationBackward(dActivated, input: c.preActivation), input: c.mlpBlock.input, p, grads: &grads)
-        }
+        let dx1 = mlpBlockBackward(dy, cache: c.mlp, p, grads: &grads)
         var dSum = dx1
         if let cache = c.sumNorm, let name = names.attentionNorm { dSum = p.normBackward(dx1, input: c.sum, cache: cache, name, norm, grads: &grads) }
         var dOut = dSum
@@ -341,11 +326,7 @@ struct TransformerLayer {
     /// to `dMemory`.
     func backward(_ dy: Tensor, cache c: Cache, batch: PackedBatch, positions: [Int32], memory: Tensor? = nil, _ p: ParameterStore,
                   grads: inout ParameterStore, dRelative: inout Tensor?, dMemory: inout Tensor?) -> Tensor {
-        var dx = residualBackward(dy, cache: c.mlpBlock, norm: names.outputNorm, p, grads: &grads) { dOut, grads in
-            var dActivated = p.linearBackward(dOut, input: c.activated, names.output, grads: &grads)!
-            Dropout.apply(&dActivated, c.hiddenDrop)
-            return mlpInputProjectionBackward(activationBackward(dActivated, input: c.preActivation), input: c.mlpBlock.input, p, grads: &grads)
-        }
+        var dx = mlpBlockBackward(dy, cache: c.mlp, p, grads: &grads)
 
         if let names = names.crossAttention, let cross = c.cross, let memory {
             dx = residualBackward(dx, cache: cross.block, norm: names.norm, p, grads: &grads) { dOut, grads in
@@ -422,6 +403,28 @@ struct TransformerLayer {
     }
 
     // MARK: MLP
+
+    /// `y = x + Dropout(MLP(x))` (pre-norm: of `Norm(x)`; post-norm: `Norm` of the sum), with
+    /// dropout inside the MLP after the activation.
+    private func mlpBlock(_ x: Tensor, _ p: ParameterStore, rng: inout SplitMix64?) -> (Tensor, MLPCache) {
+        var preActivation = x, activated = x, hiddenDrop: [Float]? = nil
+        let (y, block) = residual(x, norm: names.outputNorm, dropout: mlpOutputDropout, p, rng: &rng) { input, rng in
+            preActivation = mlpInputProjection(input, p)
+            activated = activate(preActivation)
+            hiddenDrop = Dropout.mask(count: activated.count, p: mlpHiddenDropout, rng: &rng)
+            Dropout.apply(&activated, hiddenDrop)
+            return p.linear(activated, names.output)
+        }
+        return (y, MLPCache(block: block, preActivation: preActivation, activated: activated, hiddenDrop: hiddenDrop))
+    }
+
+    private func mlpBlockBackward(_ dy: Tensor, cache c: MLPCache, _ p: ParameterStore, grads: inout ParameterStore) -> Tensor {
+        residualBackward(dy, cache: c.block, norm: names.outputNorm, p, grads: &grads) { dOut, grads in
+            var dActivated = p.linearBackward(dOut, input: c.activated, names.output, grads: &grads)!
+            Dropout.apply(&dActivated, c.hiddenDrop)
+            return mlpInputProjectionBackward(activationBackward(dActivated, input: c.preActivation), input: c.block.input, p, grads: &grads)
+        }
+    }
 
     /// The MLP's input projection: `h W₁`, or `[h W_gate | h W_up]` when the two are separate.
     private func mlpInputProjection(_ x: Tensor, _ p: ParameterStore) -> Tensor {
