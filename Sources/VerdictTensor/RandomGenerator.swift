@@ -8,8 +8,19 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     public init(seed: UInt64) { state = seed }
 
+    /// The increment of every draw: draw `i` (from 0) of a generator in state `s` is that of a
+    /// generator in state `s + i · increment`, so a long stream can be drawn in parallel pieces.
+    public static let increment: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    /// The generator `draws` draws further on, without drawing them.
+    public func advanced(by draws: Int) -> SplitMix64 {
+        var copy = self
+        copy.state &+= UInt64(truncatingIfNeeded: draws) &* Self.increment
+        return copy
+    }
+
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
+        state &+= Self.increment
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
