@@ -138,12 +138,13 @@ public struct TransformerStack: Sendable {
     /// values of every token, everything else for the selected rows, which is all the loss or the
     /// logits depend on. Results (and, through `backward`, gradients) are those of the full pass;
     /// inference ones bit for bit. `nil` when the last layer cannot (relative attention terms,
-    /// Longformer's windows, cross-attention; in training also rotary, q/k norms, fused or
-    /// grouped k/v projections and causal or windowed attention) or `rows` is not one row inside
-    /// each sequence.
+    /// Longformer's windows, cross-attention; in training or with dropout also rotary, q/k norms,
+    /// fused or grouped k/v projections and causal or windowed attention) or `rows` is not one row
+    /// inside each sequence.
     func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)? {
         let offsets = batch.offsets
-        guard relativeEmbeddings == nil, let last = layers.last, keepCache ? last.trainsSelectedRows : last.computesSelectedRows,
+        // With a cache or dropout the last layer runs the training attention, which needs `trainsSelectedRows`.
+        guard relativeEmbeddings == nil, let last = layers.last, keepCache || rng != nil ? last.trainsSelectedRows : last.computesSelectedRows,
               rows.count == batch.sequenceCount,
               rows.indices.allSatisfy({ offsets[$0] <= rows[$0] && rows[$0] < offsets[$0 + 1] }) else { return nil }
         let positions = embeddings.positions(batch)

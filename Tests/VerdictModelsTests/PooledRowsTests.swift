@@ -73,6 +73,9 @@ final class PooledRowsTests: XCTestCase {
             let rows = try XCTUnwrap(try model.head.pooledRows(batch), name)
             var noDropout: SplitMix64? = nil
             XCTAssertEqual(model.encoder.forward(batch, model.parameters, onlyRows: rows, rng: &noDropout, keepCache: true) != nil, takesShortcut, name)
+            // Dropout without a cache runs the training attention too: the same families only.
+            var dropout: SplitMix64? = SplitMix64(seed: 3)
+            XCTAssertEqual(model.encoder.forward(batch, model.parameters, onlyRows: rows, rng: &dropout, keepCache: false) != nil, takesShortcut, name)
 
             // dLoss/dLogits = logits (the loss ½‖logits‖²), through the classifier...
             let (logits, cache) = try model.forward(batch, rng: &noDropout, keepCache: true)

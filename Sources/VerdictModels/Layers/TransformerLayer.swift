@@ -241,8 +241,9 @@ struct TransformerLayer {
     /// the others. Keys and values still come from every token; the query, attention output,
     /// residuals, norms and MLP run on the selected rows alone: the last layer of a classifier
     /// then costs about a sixth of a full one. For inference each row is bit for bit what
-    /// `forward` gives it (the same fused attention kernel); with `keepCache` (training, where
-    /// `trainsSelectedRows`) attention keeps its probabilities for `backwardRows`.
+    /// `forward` gives it (the same fused attention kernel); with `keepCache` or a generator
+    /// (training, only where `trainsSelectedRows`) attention applies dropout and keeps its
+    /// probabilities for `backwardRows`.
     func forwardRows(_ x: Tensor, rows: [Int], batch: PackedBatch, positions: [Int32], _ p: ParameterStore,
                      rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, RowsCache?) {
         let pre = placement == .preNorm
@@ -265,7 +266,7 @@ struct TransformerLayer {
         }
         let context: Tensor
         var attentionCache: PackedAttention.RowsCache? = nil
-        if keepCache || (rng != nil && attentionDropout > 0) {
+        if keepCache || rng != nil {
             (context, attentionCache) = OpProfiler.measure(.attention) {
                 PackedAttention.forwardRows(q: q, rows: rows, k: k, v: v, offsets: batch.offsets, options: attention, dropout: attentionDropout, rng: &rng)
             }
