@@ -13,6 +13,10 @@ struct BenchKernelsCommand: ParsableCommand {
     @Option(help: "Timed repeats (the best is reported).") var repeats = 5
     @Flag(help: "Time the three multiplies of a Linear's training step instead (forward, input gradient, weight gradient).") var training = false
 
+    /// The `Linear` shapes timed (in, out, label): BERT-base's three first, then MiniLM's.
+    private static let layerShapes = [(768, 768, "BERT-base attention projection"), (768, 3072, "BERT-base FFN in"), (3072, 768, "BERT-base FFN out"),
+                                      (384, 384, "MiniLM projection"), (384, 1536, "MiniLM FFN in"), (1536, 384, "MiniLM FFN out")]
+
     func validate() throws {
         guard tokens >= 1, repeats >= 1 else { throw ValidationError("--tokens and --repeats must be at least 1") }
     }
@@ -27,8 +31,7 @@ struct BenchKernelsCommand: ParsableCommand {
         if training { return benchTraining(peak: fp32Peak, generator: &generator) }
         print("| shape (tokens x in -> out) | fp32 GFLOP/s | % of fp32 peak | int8 GOP/s | % of int8 peak | int8 / fp32 |")
         print("| --- | --- | --- | --- | --- | --- |")
-        for (inFeatures, outFeatures, label) in [(768, 768, "BERT-base attention projection"), (768, 3072, "BERT-base FFN in"), (3072, 768, "BERT-base FFN out"),
-                                                  (384, 384, "MiniLM projection"), (384, 1536, "MiniLM FFN in"), (1536, 384, "MiniLM FFN out")] {
+        for (inFeatures, outFeatures, label) in Self.layerShapes {
             let x = Tensor(shape: [tokens, inFeatures], scalars: (0..<(tokens * inFeatures)).map { _ in Float.random(in: -2...2, using: &generator) })
             let w = Tensor(shape: [outFeatures, inFeatures], scalars: (0..<(outFeatures * inFeatures)).map { _ in Float.random(in: -0.1...0.1, using: &generator) })
             let bias = Tensor(shape: [outFeatures], repeating: 0.01)
@@ -46,7 +49,7 @@ struct BenchKernelsCommand: ParsableCommand {
     private func benchTraining(peak: Double, generator: inout SystemRandomNumberGenerator) {
         print("| shape (tokens x in -> out) | forward GFLOP/s | input gradient GFLOP/s | weight gradient GFLOP/s | all three, % of fp32 peak |")
         print("| --- | --- | --- | --- | --- |")
-        for (inFeatures, outFeatures, label) in [(768, 768, "BERT-base attention projection"), (768, 3072, "BERT-base FFN in"), (3072, 768, "BERT-base FFN out")] {
+        for (inFeatures, outFeatures, label) in Self.layerShapes.prefix(3) {
             func random(_ count: Int, _ range: ClosedRange<Float>) -> [Float] { (0..<count).map { _ in Float.random(in: range, using: &generator) } }
             let x = Tensor(shape: [tokens, inFeatures], scalars: random(tokens * inFeatures, -2...2))
             let w = Tensor(shape: [outFeatures, inFeatures], scalars: random(outFeatures * inFeatures, -0.1...0.1))

@@ -113,24 +113,7 @@ public struct TransformerStack: Sendable {
     var relativeEmbeddings: RelativeEmbeddings? = nil
 
     func forward(_ batch: PackedBatch, memory: Tensor? = nil, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?) {
-        let positions = embeddings.positions(batch)
-        var (x, embeddingCache) = OpProfiler.measure(.embeddings) { embeddings.forward(batch, p, rng: &rng, keepCache: keepCache) }
-        var relative: Tensor? = nil, relativeNorm: Ops.LayerNormCache? = nil
-        if let relativeEmbeddings { (relative, relativeNorm) = relativeEmbeddings.forward(p) }
-        var caches: [TransformerLayer.Cache] = []
-        for layer in layers {
-            let (y, cache) = layer.forward(x, batch: batch, positions: positions, relative: relative, memory: memory, p, rng: &rng, keepCache: keepCache)
-            x = y
-            if let cache { caches.append(cache) }
-        }
-        var beforeFinalNorm: Tensor? = nil, finalNormCache: Ops.LayerNormCache? = nil
-        if let finalNorm {
-            beforeFinalNorm = x
-            (x, finalNormCache) = p.norm(x, finalNorm.name, finalNormKind, eps: finalNorm.eps)
-        }
-        guard keepCache, let embeddingCache else { return (x, nil) }
-        return (x, EncoderCache(embeddings: embeddingCache, layers: caches, beforeFinalNorm: beforeFinalNorm, finalNorm: finalNormCache,
-                                relativeNorm: relativeNorm))
+        run(batch, memory: memory, p, rng: &rng, keepCache: keepCache, onlyRows: nil)
     }
 
     /// `forward` for `rows` only, one row per sequence, inside it (the rows a classification head
@@ -147,24 +130,34 @@ public struct TransformerStack: Sendable {
         guard relativeEmbeddings == nil, let last = layers.last, keepCache || rng != nil ? last.trainsSelectedRows : last.computesSelectedRows,
               rows.count == batch.sequenceCount,
               rows.indices.allSatisfy({ offsets[$0] <= rows[$0] && rows[$0] < offsets[$0 + 1] }) else { return nil }
+        return run(batch, memory: nil, p, rng: &rng, keepCache: keepCache, onlyRows: rows)
+    }
+
+    /// Both `forward`s: every layer in full, or the last one on `onlyRows` (checked by the caller).
+    private func run(_ batch: PackedBatch, memory: Tensor?, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool,
+                     onlyRows rows: [Int]?) -> (Tensor, EncoderCache?) {
         let positions = embeddings.positions(batch)
         var (x, embeddingCache) = OpProfiler.measure(.embeddings) { embeddings.forward(batch, p, rng: &rng, keepCache: keepCache) }
-        var caches: [TransformerLayer.Cache] = []
-        for layer in layers.dropLast() {
-            let (y, cache) = layer.forward(x, batch: batch, positions: positions, p, rng: &rng, keepCache: keepCache)
+        var relative: Tensor? = nil, relativeNorm: Ops.LayerNormCache? = nil
+        if let relativeEmbeddings { (relative, relativeNorm) = relativeEmbeddings.forward(p) }
+        var caches: [TransformerLayer.Cache] = [], rowsCache: TransformerLayer.RowsCache? = nil
+        for (index, layer) in layers.enumerated() {
+            if let rows, index == layers.count - 1 {
+                (x, rowsCache) = layer.forwardRows(x, rows: rows, batch: batch, positions: positions, p, rng: &rng, keepCache: keepCache)
+                break
+            }
+            let (y, cache) = layer.forward(x, batch: batch, positions: positions, relative: relative, memory: memory, p, rng: &rng, keepCache: keepCache)
             x = y
             if let cache { caches.append(cache) }
         }
-        let (y, rowsCache) = last.forwardRows(x, rows: rows, batch: batch, positions: positions, p, rng: &rng, keepCache: keepCache)
-        x = y
         var beforeFinalNorm: Tensor? = nil, finalNormCache: Ops.LayerNormCache? = nil
         if let finalNorm {
             beforeFinalNorm = x
             (x, finalNormCache) = p.norm(x, finalNorm.name, finalNormKind, eps: finalNorm.eps)
         }
-        guard keepCache, let embeddingCache, let rowsCache else { return (x, nil) }
+        guard keepCache, let embeddingCache, rows == nil || rowsCache != nil else { return (x, nil) }
         return (x, EncoderCache(embeddings: embeddingCache, layers: caches, beforeFinalNorm: beforeFinalNorm, finalNorm: finalNormCache,
-                                lastLayerRows: rowsCache))
+                                relativeNorm: relativeNorm, lastLayerRows: rowsCache))
     }
 
     /// Accumulates the gradients; returns the gradient of `memory` when there is one.

@@ -24,12 +24,23 @@ public enum Pooling {
     }
 
     static func rowsBackward(_ dPooled: Tensor, at indices: [Int], tokens: Int) -> Tensor {
-        let h = dPooled.shape[1]
-        var dx = Tensor(shape: [tokens, h])
-        for (s, t) in indices.enumerated() where t >= 0 && t < tokens {
-            for i in 0..<h { dx.scalars[t * h + i] += dPooled.scalars[s * h + i] }
-        }
+        var dx = Tensor(shape: [tokens, dPooled.shape[1]])
+        addRows(dPooled, at: indices, into: &dx)
         return dx
+    }
+
+    /// `target[indices[s]] += values[s]` for each row `s` of `values` (an index outside `target`,
+    /// such as −1, adds nothing): the backward of `rows(_:at:)`.
+    static func addRows(_ values: Tensor, at indices: [Int], into target: inout Tensor) {
+        let h = values.shape[1], tokens = target.shape[0]
+        values.scalars.withUnsafeBufferPointer { v in
+            target.scalars.withUnsafeMutableBufferPointer { t in
+                guard let from = v.baseAddress, let to = t.baseAddress else { return }
+                for (s, row) in indices.enumerated() where row >= 0 && row < tokens {
+                    for i in 0..<h { to[row * h + i] += from[s * h + i] }
+                }
+            }
+        }
     }
 
     /// Mean of each sequence's tokens (padding never exists in a packed batch).

@@ -60,14 +60,15 @@ public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
         let batch = encoder.classifierGlobalAttention ? batch.withGlobalAttentionOnFirstTokens() : batch
         try encoder.validate(batch, parameters)
         let rows = try head.pooledRows(batch)
-        // The head reads one row per sequence: the encoder's last layer computes only those.
-        if let rows, let (pooled, encoderCache) = encoder.forward(batch, parameters, onlyRows: rows, rng: &rng, keepCache: keepCache) {
-            let (logits, headCache) = head.forward(pooled, rows: Array(rows.indices), batch: batch, parameters, rng: &rng)
-            guard keepCache, let encoderCache else { return (logits, nil) }
-            return (logits, Cache(encoder: encoderCache, head: headCache))
+        // The head reads one row per sequence: the encoder's last layer computes only those when it can.
+        var (hidden, encoderCache): (Tensor, EncoderCache?), pooledRows = rows
+        if let rows, let pooled = encoder.forward(batch, parameters, onlyRows: rows, rng: &rng, keepCache: keepCache) {
+            (hidden, encoderCache) = pooled
+            pooledRows = Array(rows.indices)
+        } else {
+            (hidden, encoderCache) = encoder.forward(batch, parameters, rng: &rng, keepCache: keepCache)
         }
-        let (hidden, encoderCache) = encoder.forward(batch, parameters, rng: &rng, keepCache: keepCache)
-        let (logits, headCache) = head.forward(hidden, rows: rows, batch: batch, parameters, rng: &rng)
+        let (logits, headCache) = head.forward(hidden, rows: pooledRows, batch: batch, parameters, rng: &rng)
         guard keepCache, let encoderCache else { return (logits, nil) }
         return (logits, Cache(encoder: encoderCache, head: headCache))
     }

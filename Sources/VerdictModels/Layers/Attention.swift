@@ -155,7 +155,10 @@ enum PackedAttention {
 
     /// Inference without relative terms: each (sequence, head) in one fused kernel
     /// (`vk_attention`) that holds a few rows of scores at a time instead of the `[l, l]` matrix.
-    private static func fused(q: Tensor, k: Tensor, v: Tensor, offsets: [Int], options o: AttentionOptions) -> Tensor {
+    /// With `rows`, one query per sequence: `q` holds row `rows[s]` of sequence `s` (`[sequences,
+    /// heads · headDim]`) while `k` and `v` hold every token, and the context of those rows alone
+    /// comes back, each row bit for bit as without `rows` (`supportsQueryRows`).
+    static func fused(q: Tensor, k: Tensor, v: Tensor, offsets: [Int], options o: AttentionOptions, rows: [Int]? = nil) -> Tensor {
         let heads = o.heads, hidden = q.shape[1], d = o.headDim, kvWidth = o.keyValueWidth, group = heads / o.keyValueHeads
         let sequences = offsets.count - 1
         return Tensor(shape: q.shape) { out in
@@ -166,29 +169,10 @@ enum PackedAttention {
                 Parallel.forEach(sequences * heads) { task in
                     let s = task / heads, h = task % heads
                     let start = offsets[s], l = offsets[s + 1] - start
-                    let rowOffset = start * hidden + h * d, kvOffset = start * kvWidth + (h / group) * d
-                    attention(q: q0 + rowOffset, ldq: hidden, k: k0 + kvOffset, ldk: kvWidth, v: v0 + kvOffset, ldv: kvWidth,
-                              out: c0 + rowOffset, ldo: hidden, length: l, headDim: d, scale: o.scale, causal: o.causal, window: o.window)
-                }
-            }}}
-        }
-    }
-
-    /// Inference for one query row per sequence: `q` holds row `rows[s]` of sequence `s` (`[sequences,
-    /// heads · headDim]`), `k` and `v` every token. Returns the context of those rows only, each
-    /// exactly as `fused` computes it. For options without relative terms (`supportsQueryRows`).
-    static func fusedRows(q: Tensor, rows: [Int], k: Tensor, v: Tensor, offsets: [Int], options o: AttentionOptions) -> Tensor {
-        let heads = o.heads, hidden = q.shape[1], d = o.headDim, kvWidth = o.keyValueWidth, group = heads / o.keyValueHeads
-        return Tensor(shape: q.shape) { out in
-            q.scalars.withUnsafeBufferPointer { qp in
-            k.scalars.withUnsafeBufferPointer { kp in
-            v.scalars.withUnsafeBufferPointer { vp in
-                guard let q0 = qp.baseAddress, let k0 = kp.baseAddress, let v0 = vp.baseAddress, let c0 = out.baseAddress else { return }
-                Parallel.forEach(rows.count * heads) { task in
-                    let s = task / heads, h = task % heads
-                    let start = offsets[s], l = offsets[s + 1] - start
-                    let rowOffset = s * hidden + h * d, kvOffset = start * kvWidth + (h / group) * d
-                    attention(q: q0 + rowOffset, ldq: hidden, queryCount: 1, firstQueryPosition: rows[s] - start,
+                    // Every query of the sequence, or its one selected row.
+                    let (firstQuery, queries) = rows.map { ($0[s] - start, 1) } ?? (0, l)
+                    let rowOffset = (rows == nil ? start : s) * hidden + h * d, kvOffset = start * kvWidth + (h / group) * d
+                    attention(q: q0 + rowOffset, ldq: hidden, queryCount: queries, firstQueryPosition: firstQuery,
                               k: k0 + kvOffset, ldk: kvWidth, v: v0 + kvOffset, ldv: kvWidth,
                               out: c0 + rowOffset, ldo: hidden, length: l, headDim: d, scale: o.scale, causal: o.causal, window: o.window)
                 }
@@ -205,7 +189,7 @@ enum PackedAttention {
         var dropMask: [Float]?
     }
 
-    /// `fusedRows` for training: keeps the probabilities (and applies dropout to them). Every head
+    /// `fused(rows:)` for training: keeps the probabilities (and applies dropout to them). Every head
     /// has its own k and v (no grouping); no relative terms, causal mask or window.
     static func forwardRows(q: Tensor, rows: [Int], k: Tensor, v: Tensor, offsets: [Int], options o: AttentionOptions,
                             dropout: Float, rng: inout SplitMix64?) -> (Tensor, RowsCache) {
@@ -285,7 +269,7 @@ enum PackedAttention {
         return (dq, dk, dv)
     }
 
-    /// Whether `fusedRows` computes attention with these options (no relative bias or
+    /// Whether `fused(rows:)` computes attention with these options (no relative bias or
     /// disentangled terms, whose scores `fused` does not take either).
     static func supportsQueryRows(_ o: AttentionOptions) -> Bool { o.relativeBias == nil && o.disentangled == nil }
 

@@ -271,7 +271,7 @@ struct TransformerLayer {
                 PackedAttention.forwardRows(q: q, rows: rows, k: k, v: v, offsets: batch.offsets, options: attention, dropout: attentionDropout, rng: &rng)
             }
         } else {
-            context = OpProfiler.measure(.attention) { PackedAttention.fusedRows(q: q, rows: rows, k: k, v: v, offsets: batch.offsets, options: attention) }
+            context = OpProfiler.measure(.attention) { PackedAttention.fused(q: q, k: k, v: v, offsets: batch.offsets, options: attention, rows: rows) }
         }
         var out = p.linear(context, names.attentionOutput)
         let attentionDrop = Dropout.mask(count: out.count, p: attentionOutputDropout, rng: &rng)
@@ -302,24 +302,10 @@ struct TransformerLayer {
         }
         var dInput = p.linearBackward(dk, input: c.input, key, grads: &grads)!
         Ops.addInPlace(&dInput, p.linearBackward(dv, input: c.input, value, grads: &grads)!)
-        Self.addRows(p.linearBackward(dq, input: c.queryInput, query, grads: &grads)!, at: c.rows, into: &dInput)
+        Pooling.addRows(p.linearBackward(dq, input: c.queryInput, query, grads: &grads)!, at: c.rows, into: &dInput)
         if let cache = c.inputNorm, let name = names.attentionNorm { dInput = p.normBackward(dInput, input: c.x, cache: cache, name, norm, grads: &grads) }
-        Self.addRows(dSum, at: c.rows, into: &dInput)
+        Pooling.addRows(dSum, at: c.rows, into: &dInput)
         return dInput
-    }
-
-    /// `into[rows[i]] += values[i]` for each row `i` of `values`.
-    private static func addRows(_ values: Tensor, at rows: [Int], into target: inout Tensor) {
-        let width = values.shape[1]
-        values.scalars.withUnsafeBufferPointer { v in
-            target.scalars.withUnsafeMutableBufferPointer { t in
-                guard let vb = v.baseAddress, let tb = t.baseAddress else { return }
-                for (i, row) in rows.enumerated() {
-                    let (to, from) = (tb + row * width, vb + i * width)
-                    for j in 0..<width { to[j] += from[j] }
-                }
-            }
-        }
     }
 
     /// Returns the gradient of the layer's input; disentangled attention adds the gradient of the
