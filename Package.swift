@@ -60,7 +60,7 @@ let package = Package(
         ),
         .testTarget(name: "VerdictTensorTests", dependencies: ["CVerdictKernels", "VerdictTensor"], swiftSettings: settings),
         .testTarget(name: "VerdictDatasetsTests", dependencies: ["VerdictDatasets"], swiftSettings: settings),
-        .testTarget(name: "VerdictHubTests", dependencies: ["VerdictHub", "VerdictTensor"], swiftSettings: settings),
+        .testTarget(name: "VerdictHubTests", dependencies: ["VerdictHub", "VerdictModels", "VerdictTensor"], swiftSettings: settings),
         .testTarget(name: "VerdictMetricsTests", dependencies: ["VerdictMetrics"], swiftSettings: settings),
         .testTarget(name: "VerdictModelsTests", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictPipelinesTests", dependencies: ["VerdictPipelines", "VerdictDefaultModel", "VerdictModels", "VerdictHub", "VerdictTokenizers"], swiftSettings: settings),

@@ -16,7 +16,7 @@ public enum QuantizedLayout {
     public static let method = "verdict_int8"
 
     /// The `quantization_config` written into `config.json`.
-    static var config: JSONValue {
+    public static var config: JSONValue {
         .object([
             ("quant_method", .string(method)),
             ("weights", .string("int8 per output channel, symmetric, values in [-63, 63]; weight = q * <name>_scale")),

@@ -2,6 +2,7 @@ import Foundation
 import VerdictTensor
 import XCTest
 @testable import VerdictHub
+import VerdictModels
 
 /// Builds GGUF files byte by byte (little-endian), valid or not.
 struct GGUFBlob {

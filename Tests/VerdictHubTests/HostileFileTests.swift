@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import VerdictTensor
 @testable import VerdictHub
+import VerdictModels
 
 /// Checkpoint readers on hostile input: every case is a clear error, never a crash or an
 /// out-of-bounds read.

@@ -1,4 +1,5 @@
 import Foundation
+import VerdictHub
 import VerdictJSON
 import VerdictTensor
 
