@@ -12,7 +12,8 @@
 enum { MR = 6, NR = 16, KC = 256, MC = 72, NC = 3072 };
 
 
-static void pack_b(int transB, const float *B, long ldb, long k0, long kc, long j0, long nc, float *dst) {
+// Packing is a copy (times alpha for A), so the AVX2 versions below give the same bits as these.
+static void pack_b_portable(int transB, const float *B, long ldb, long k0, long kc, long j0, long nc, float *dst) {
     for (long jp = 0; jp < nc; jp += NR) {
         long nr = nc - jp < NR ? nc - jp : NR;
         float *panel = dst + jp * kc;
@@ -37,7 +38,7 @@ static void pack_b(int transB, const float *B, long ldb, long k0, long kc, long 
     }
 }
 
-static void pack_a(int transA, const float *A, long lda, long i0, long mc, long k0, long kc, float alpha, float *dst) {
+static void pack_a_portable(int transA, const float *A, long lda, long i0, long mc, long k0, long kc, float alpha, float *dst) {
     for (long ip = 0; ip < mc; ip += MR) {
         long mr = mc - ip < MR ? mc - ip : MR;
         float *panel = dst + ip * kc;
@@ -60,6 +61,104 @@ static void pack_a(int transA, const float *A, long lda, long i0, long mc, long 
             }
         }
     }
+}
+
+#if VK_X86
+// Rows r[0..7] of an 8 x 8 block become its columns.
+VK_AVX2 static inline void transpose8(__m256 r[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// Full panels by vector loads and 8 x 8 transposes; a partial panel goes to the portable loop.
+VK_AVX2 static void pack_b_avx2(int transB, const float *B, long ldb, long k0, long kc, long j0, long nc, float *dst) {
+    long full = nc / NR * NR;
+    for (long jp = 0; jp < full; jp += NR) {
+        float *panel = dst + jp * kc;
+        if (!transB) {
+            for (long p = 0; p < kc; p++) {
+                const float *src = B + (k0 + p) * ldb + j0 + jp;
+                _mm256_store_ps(panel + p * NR, _mm256_loadu_ps(src));
+                _mm256_store_ps(panel + p * NR + 8, _mm256_loadu_ps(src + 8));
+            }
+        } else {
+            const float *src = B + (j0 + jp) * ldb + k0;
+            long p = 0;
+            for (; p + 8 <= kc; p += 8) {
+                for (int half = 0; half < 2; half++) {
+                    __m256 r[8];
+                    for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(src + (half * 8 + j) * ldb + p);
+                    transpose8(r);
+                    for (int q = 0; q < 8; q++) _mm256_store_ps(panel + (p + q) * NR + half * 8, r[q]);
+                }
+            }
+            for (; p < kc; p++)
+                for (long j = 0; j < NR; j++) panel[p * NR + j] = src[j * ldb + p];
+        }
+    }
+    if (full < nc) pack_b_portable(transB, B, ldb, k0, kc, j0 + full, nc - full, dst + full * kc);
+}
+
+VK_AVX2 static void pack_a_avx2(int transA, const float *A, long lda, long i0, long mc, long k0, long kc, float alpha, float *dst) {
+    long full = mc / MR * MR;
+    __m256 scale = _mm256_set1_ps(alpha);
+    for (long ip = 0; ip < full; ip += MR) {
+        float *panel = dst + ip * kc;
+        if (!transA) {
+            const float *src = A + (i0 + ip) * lda + k0;
+            long p = 0;
+            for (; p + 8 <= kc; p += 8) {
+                __m256 r[8];
+                for (int i = 0; i < MR; i++) r[i] = _mm256_mul_ps(scale, _mm256_loadu_ps(src + i * lda + p));
+                r[6] = r[7] = _mm256_setzero_ps();
+                transpose8(r);
+                // Column q holds the 6 values of row p + q in its low lanes; the next store
+                // overwrites the 2 zeros each full-width store leaves past them.
+                float *d = panel + p * MR;
+                for (int q = 0; q < 7; q++) _mm256_storeu_ps(d + q * MR, r[q]);
+                __m128 low = _mm256_castps256_ps128(r[7]);
+                _mm_storeu_ps(d + 7 * MR, low);
+                _mm_storel_pi((__m64 *)(d + 7 * MR + 4), _mm256_extractf128_ps(r[7], 1));
+            }
+            for (; p < kc; p++)
+                for (long i = 0; i < MR; i++) panel[p * MR + i] = alpha * src[i * lda + p];
+        } else {
+            __m128 scale4 = _mm_set1_ps(alpha);
+            for (long p = 0; p < kc; p++) {
+                const float *src = A + (k0 + p) * lda + i0 + ip;
+                float *d = panel + p * MR;
+                _mm_storeu_ps(d, _mm_mul_ps(scale4, _mm_loadu_ps(src)));
+                d[4] = alpha * src[4];
+                d[5] = alpha * src[5];
+            }
+        }
+    }
+    if (full < mc) pack_a_portable(transA, A, lda, i0 + full, mc - full, k0, kc, alpha, dst + full * kc);
+}
+#endif
+
+static void pack_b(int transB, const float *B, long ldb, long k0, long kc, long j0, long nc, float *dst) {
+#if VK_X86
+    if (vk_uses_avx2()) { pack_b_avx2(transB, B, ldb, k0, kc, j0, nc, dst); return; }
+#endif
+    pack_b_portable(transB, B, ldb, k0, kc, j0, nc, dst);
+}
+
+static void pack_a(int transA, const float *A, long lda, long i0, long mc, long k0, long kc, float alpha, float *dst) {
+#if VK_X86
+    if (vk_uses_avx2()) { pack_a_avx2(transA, A, lda, i0, mc, k0, kc, alpha, dst); return; }
+#endif
+    pack_a_portable(transA, A, lda, i0, mc, k0, kc, alpha, dst);
 }
 
 // c[MR x NR] (row stride ldc) += a-panel * b-panel; with `first`, c = a-panel * b-panel + bias
