@@ -25,15 +25,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Maximum tokens per text.") var maxLength: Int?
     @Option(help: "Weight decay.") var weightDecay: Float?
     @Option(help: "Warmup as a fraction of all steps.") var warmupRatio: Float?
-    @Option(help: "linear, cosine, constant or constant_with_warmup.") var scheduler: String?
+    @Option(help: "Learning-rate schedule after warmup.") var scheduler: LearningRateSchedule?
     @Option(help: "Seed of initialisation, dropout and data order.") var seed: UInt64?
     @Option(help: "Stop after this many optimizer steps.") var maxSteps: Int?
     @Option(help: "Log every N steps.") var loggingSteps: Int?
-    @Option(help: "no, steps or epoch.") var evalStrategy: String?
-    @Option(help: "no, steps or epoch.") var saveStrategy: String?
+    @Option(help: "When to evaluate.") var evalStrategy: IntervalStrategy?
+    @Option(help: "When to save a checkpoint.") var saveStrategy: IntervalStrategy?
     @Option(help: "Save every N steps (with --save-strategy steps).") var saveSteps: Int?
     @Option(help: "Keep at most N checkpoints (the best is never deleted).") var saveTotalLimit: Int?
-    @Option(help: "float32 or float16 for the final model's weights.") var saveDtype: String?
+    @Option(help: "Number format of the final model's weights.") var saveDtype: SaveDType?
     @Option(help: "Resume from this checkpoint folder.") var resumeFromCheckpoint: String?
 
     struct Recipe: Decodable {
@@ -63,15 +63,12 @@ struct TrainCommand: ParsableCommand {
         if let maxLength { args.maxLength = maxLength }
         if let weightDecay { args.weightDecay = weightDecay }
         if let warmupRatio { args.warmupRatio = warmupRatio }
-        if let scheduler {
-            guard let s = LearningRateSchedule(rawValue: scheduler) else { throw ValidationError("unknown scheduler \(scheduler)") }
-            args.lrSchedulerType = s
-        }
+        if let scheduler { args.lrSchedulerType = scheduler }
         if let seed { args.seed = seed }
         if let maxSteps { args.maxSteps = maxSteps }
         if let loggingSteps { args.loggingSteps = loggingSteps }
-        if let evalStrategy { guard let s = IntervalStrategy(rawValue: evalStrategy) else { throw ValidationError("unknown eval strategy") }; args.evalStrategy = s }
-        if let saveStrategy { guard let s = IntervalStrategy(rawValue: saveStrategy) else { throw ValidationError("unknown save strategy") }; args.saveStrategy = s }
+        if let evalStrategy { args.evalStrategy = evalStrategy }
+        if let saveStrategy { args.saveStrategy = saveStrategy }
         if let saveSteps { args.saveSteps = saveSteps }
         if let saveTotalLimit { args.saveTotalLimit = saveTotalLimit }
         if let saveDtype { args.saveDType = saveDtype }

@@ -8,6 +8,12 @@ extension InferencePrecision: ExpressibleByArgument {}
 
 extension SentencePooling: ExpressibleByArgument {}
 
+extension LearningRateSchedule: ExpressibleByArgument {}
+
+extension IntervalStrategy: ExpressibleByArgument {}
+
+extension SaveDType: ExpressibleByArgument {}
+
 extension TopK: ExpressibleByArgument {
     /// A positive number or `all`.
     public init?(argument: String) {

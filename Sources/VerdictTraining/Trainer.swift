@@ -249,7 +249,7 @@ public final class Trainer {
 
     /// Saves the model (weights in `args.saveDType`) with the tokenizer files into `folder` (`save_model`).
     public func saveModel(to folder: URL) throws {
-        try ModelSaving.save(model, tokenizerFolder: tokenizerFolder, to: folder, dtype: args.saveDType == "float16" ? .float16 : .float32)
+        try ModelSaving.save(model, tokenizerFolder: tokenizerFolder, to: folder, dtype: args.saveDType.dtype)
     }
 
     /// Accuracy of arg-max predictions (single-label targets).

@@ -1,7 +1,23 @@
 import Foundation
+import VerdictHub
 
 /// When to evaluate or save (`eval_strategy`, `save_strategy`).
-public enum IntervalStrategy: String, Sendable, Codable { case no, steps, epoch }
+public enum IntervalStrategy: String, Sendable, Codable, CaseIterable { case no, steps, epoch }
+
+/// The number format of the weights a run saves as its final model (`save_dtype`); the
+/// checkpoints it saves along the way keep `Float` so that training can resume exactly.
+public enum SaveDType: String, Sendable, Codable, CaseIterable {
+    case float32, float16, bfloat16
+
+    /// The safetensors element type of this format.
+    public var dtype: DType {
+        switch self {
+        case .float32: return .float32
+        case .float16: return .float16
+        case .bfloat16: return .bfloat16
+        }
+    }
+}
 
 /// The knobs of a fine-tuning run, named after `transformers.TrainingArguments`.
 public struct TrainingArguments: Sendable, Codable {
@@ -41,8 +57,8 @@ public struct TrainingArguments: Sendable, Codable {
     public var groupByLength = false
     /// Longest tokenized input; longer texts are truncated.
     public var maxLength = 512
-    /// Element type of saved weights: "float32" or "float16".
-    public var saveDType = "float32"
+    /// Number format of the final model's weights.
+    public var saveDType = SaveDType.float32
 
     public init(outputDir: String) { self.outputDir = outputDir }
 

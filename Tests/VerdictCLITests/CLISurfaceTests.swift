@@ -21,6 +21,15 @@ final class CLISurfaceTests: XCTestCase {
             XCTAssertEqual(topK.status, 64, bad)
             XCTAssertTrue(topK.err.contains("--top-k"), topK.err)
         }
+        let train = ["train", "--model", "m", "--train", "t.csv", "--output", "o"]
+        for (option, allowed) in [("--scheduler", ["linear", "cosine", "constant", "constant_with_warmup"]),
+                                  ("--eval-strategy", ["no", "steps", "epoch"]), ("--save-strategy", ["no", "steps", "epoch"]),
+                                  ("--save-dtype", ["float32", "float16", "bfloat16"]), ("--dtype", ["float32", "int8"])] {
+            let command = option == "--dtype" ? ["evaluate", "--model", "m", "--data", "e.csv"] : train
+            let result = try CLI.run(command + [option, "bogus"])
+            XCTAssertEqual(result.status, 64, option)
+            for value in allowed { XCTAssertTrue(result.err.contains("'\(value)'"), "\(option): \(result.err)") }
+        }
     }
 
     func testTrainReadsATextLabelCSVWithoutColumnFlags() throws {
