@@ -8,8 +8,7 @@ import VerdictCommandSupport
 struct BenchClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench-classify", abstract: "Time classification of a file (a benchmark, not a test).", shouldDisplay: false)
 
-    @Option(help: "Model folder (default: the bundled sentiment model).") var model: String?
-    @Option(help: "Number format of the Linear layers: float32 or int8 (dynamic quantisation); default: the checkpoint's own.") var dtype: InferencePrecision?
+    @OptionGroup var modelOptions: ModelOptions
     @Option(help: "CSV/TSV file with a header.") var input: String
     @Option(help: "Text column.") var column: String = "sentence"
     @Option(help: "Use the first N texts.") var limit: Int?
@@ -24,7 +23,7 @@ struct BenchClassifyCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let classifier = try pipeline(.textClassification, model: model, precision: dtype)
+            let classifier = try pipeline(.textClassification, model: modelOptions.model, precision: modelOptions.dtype)
             var texts = try DelimitedTable(url: URL(fileURLWithPath: input)).column(column)
             if let limit { texts = Array(texts.prefix(limit)) }
             _ = try classifier(Array(texts.prefix(8)))

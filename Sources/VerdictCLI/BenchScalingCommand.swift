@@ -9,15 +9,14 @@ struct BenchScalingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-scaling", abstract: "Time the model across batch sizes and sequence lengths (a benchmark, not a test).", shouldDisplay: false)
 
-    @Option(help: "Model folder (default: the bundled sentiment model).") var model: String?
-    @Option(help: "Number format of the Linear layers: float32 or int8; default: the checkpoint's own.") var dtype: InferencePrecision?
+    @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Batch sizes, comma-separated.") var batchSizes = "1,8,32,64"
     @Option(help: "Sequence lengths in tokens, comma-separated.") var lengths = "32,128,512"
     @Option(help: "Seconds to spend per configuration (at least one batch runs).") var seconds = 1.0
 
     func run() throws {
         try reportingErrors {
-            let classifier = try pipeline(.textClassification, model: model, precision: dtype)
+            let classifier = try pipeline(.textClassification, model: modelOptions.model, precision: modelOptions.dtype)
             let batches = batchSizes.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
             let lengths = lengths.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 && $0 <= classifier.maxLength }
             let vocabulary = classifier.model.config.vocabSize

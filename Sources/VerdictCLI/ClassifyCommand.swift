@@ -9,8 +9,7 @@ struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify", abstract: "Classify texts (default model: Verdict's bundled sentiment classifier).")
 
-    @Option(help: "Model folder or cached Hub id (default: the bundled sentiment model).") var model: String?
-    @Option(help: "Number format of the Linear layers: float32 or int8 (dynamic quantisation); default: the checkpoint's own.") var dtype: InferencePrecision?
+    @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Labels per text: a number, or 'all'.") var topK: TopK = .one
     @Option(help: "How logits become scores.") var function: ScoreFunction = .automatic
     @Option(help: "Texts per forward pass.") var batchSize: Int = 32
@@ -35,7 +34,7 @@ struct ClassifyCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let classifier = try pipeline(.textClassification, model: model, precision: dtype)
+            let classifier = try pipeline(.textClassification, model: modelOptions.model, precision: modelOptions.dtype)
             if jsonl {
                 let batch = JSONLinesClassification(classifier: classifier, textField: textField, outputField: outputField, shard: shard,
                                                     topK: topK, function: function, batchSize: batchSize, skipInvalid: skipInvalid)

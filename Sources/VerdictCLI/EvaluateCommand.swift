@@ -8,11 +8,10 @@ import VerdictJSON
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "evaluate", abstract: "Evaluate a classifier on a labelled CSV/TSV file.")
 
-    @Option(help: "Model folder or cached Hub id (default: the bundled sentiment model).") var model: String?
-    @Option(help: "Number format of the Linear layers: float32 or int8 (dynamic quantisation); default: the checkpoint's own.") var dtype: InferencePrecision?
+    @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Labelled CSV/TSV file with a header.") var data: String
-    @Option(help: "Text column (default: text or sentence, whichever the file has).") var textColumn: String?
-    @Option(help: "Label column: label names of the model, or ids.") var labelColumn: String = "label"
+    @Option(help: "Text column (default: text, sentence, review or content, whichever the file has first).") var textColumn: String?
+    @Option(help: "Label column: label names of the model, or ids (default: label or labels, whichever the file has).") var labelColumn: String?
     @Option(help: "Texts per forward pass.") var batchSize: Int = 32
     @Option(help: "Also write the predictions (one JSON object per line) to this file.") var predictions: String?
     @Option(help: "Write an HTML report (heat map, worst examples) into this folder.") var report: String?
@@ -24,7 +23,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let classifier = try pipeline(.textClassification, model: model, precision: dtype)
+            let classifier = try pipeline(.textClassification, model: modelOptions.model, precision: modelOptions.dtype)
             let names = classifier.model.config.labels
             let dataset = try LabelledTexts.load(URL(fileURLWithPath: data), textColumn: textColumn, labelColumn: labelColumn, labelNames: names)
             let start = Date()

@@ -14,8 +14,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Base model folder or cached Hub id.") var model: String?
     @Option(help: "Training file (CSV/TSV with a header).") var train: String?
     @Option(help: "Evaluation file.") var eval: String?
-    @Option(help: "Text column (default: text or sentence, whichever the file has).") var textColumn: String?
-    @Option(help: "Label column.") var labelColumn: String?
+    @Option(help: "Text column (default: text, sentence, review or content, whichever the file has first).") var textColumn: String?
+    @Option(help: "Label column (default: label or labels, whichever the file has).") var labelColumn: String?
     @Option(help: "Label names in id order, comma-separated (e.g. NEGATIVE,POSITIVE).") var labels: String?
     @Option(help: "Output folder for checkpoints and the final model.") var output: String?
     @Option(help: "Epochs.") var epochs: Double?
@@ -76,8 +76,8 @@ struct TrainCommand: ParsableCommand {
         guard let modelName = model ?? recipe.model else { throw ValidationError("--model (or a recipe with \"model\") is required") }
         guard let trainFile = train ?? recipe.train else { throw ValidationError("--train (or a recipe with \"train\") is required") }
         guard !args.outputDir.isEmpty else { throw ValidationError("--output (or a recipe with \"output_dir\") is required") }
-        let textColumn = self.textColumn ?? recipe.text_column   // nil: "text" or "sentence", whichever the file has
-        let labelColumn = self.labelColumn ?? recipe.label_column ?? "label"
+        let textColumn = self.textColumn ?? recipe.text_column   // nil: LabelledTexts.defaultTextColumns
+        let labelColumn = self.labelColumn ?? recipe.label_column   // nil: LabelledTexts.defaultLabelColumns
         let labelNames = labels.map { $0.split(separator: ",").map(String.init) } ?? recipe.labels
 
         let trainData = try LabelledTexts.load(URL(fileURLWithPath: trainFile), textColumn: textColumn, labelColumn: labelColumn, labelNames: labelNames)

@@ -12,18 +12,24 @@ public struct LabelledTexts: Sendable {
     public var count: Int { texts.count }
 
     /// The text column when none is named: the first of these a file has (Hugging Face datasets
-    /// call it `text`, GLUE `sentence`).
-    public static let defaultTextColumns = ["text", "sentence"]
+    /// call it `text`, GLUE `sentence`, review corpora `review`).
+    public static let defaultTextColumns = ["text", "sentence", "review", "content"]
 
-    /// Loads `textColumn` (default: the first of `defaultTextColumns` the file has) and
-    /// `labelColumn` from CSV/TSV (by extension, RFC 4180), JSON Lines or a JSON array. With
+    /// The label column when none is named: the first of these a file has.
+    public static let defaultLabelColumns = ["label", "labels"]
+
+    /// Loads `textColumn` and `labelColumn` (default: the first of `defaultTextColumns` and of
+    /// `defaultLabelColumns` the file has; when it has none, the error lists the file's columns)
+    /// from CSV/TSV (by extension, RFC 4180), JSON Lines or a JSON array. With
     /// `labelNames`, labels may be given as those names or as ids; without, integer labels `0…k`
     /// keep their order and string labels are sorted. A label column that mixes integer ids and
     /// names (without `labelNames` to relate them) is an error.
-    public static func load(_ url: URL, textColumn: String? = nil, labelColumn: String = "label",
+    public static func load(_ url: URL, textColumn: String? = nil, labelColumn: String? = nil,
                             labelNames: [String]? = nil) throws -> LabelledTexts {
         let (table, lines) = try Dataset.loadWithLineNumbers(url)
-        let textColumn = textColumn ?? defaultTextColumns.first { table.columns[$0] != nil } ?? defaultTextColumns.joined(separator: " or ")
+        func firstPresent(_ names: [String]) -> String { names.first { table.columns[$0] != nil } ?? names.joined(separator: " or ") }
+        let textColumn = textColumn ?? firstPresent(defaultTextColumns)
+        let labelColumn = labelColumn ?? firstPresent(defaultLabelColumns)
         func column(_ name: String) throws -> [String] {
             guard let values = table.columns[name] else {
                 throw DatasetError.missingColumn(path: url.path, column: name, available: table.columnNames)

@@ -13,11 +13,10 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verdict-serve",
         abstract: "Serve a model over HTTP, as text-embeddings-inference does (POST /predict, /rerank, /embed, /tokenize, /decode; GET /info, /health, /metrics, /openapi.json).",
+        discussion: "A …ForSequenceClassification model serves /predict (and /rerank when it has one output); any other encoder serves /embed.",
         version: CommandVersion.string)
 
-    @Option(name: [.long, .customLong("model-id")], help: "Model folder or cached Hub id (default: the bundled sentiment model). A …ForSequenceClassification model serves /predict (and /rerank with one output), any other encoder /embed.")
-    var model: String?
-    @Option(help: "Number format of the Linear layers: float32 or int8 (dynamic quantisation); default: the checkpoint's own.") var dtype: InferencePrecision?
+    @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Embedding models: cls, mean or last-token (default: the folder's 1_Pooling/config.json, else mean).") var pooling: SentencePooling?
     @Option(help: "Interface to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port).") var port = 8080
@@ -59,10 +58,10 @@ struct ServeCommand: AsyncParsableCommand {
         settings.version = VerdictVersion.current
         settings.buildCommit = KernelInfo.buildCommit
         let served = try reportingErrors { () -> ServedModel in
-            settings.modelID = try model ?? DefaultModel.path()
+            settings.modelID = try modelOptions.model ?? DefaultModel.path()
             let folder = try resolveModelFolder(settings.modelID)
             settings.modelSHA = ServerConfiguration.hubCommit(inPath: folder.path)
-            return try ServedModel.load(folder.path, pooling: pooling, precision: dtype)
+            return try ServedModel.load(folder.path, pooling: pooling, precision: modelOptions.dtype)
         }
         let server = InferenceServer(model: served, configuration: settings)
         let (host, modelID) = (self.host, settings.modelID)

@@ -105,6 +105,23 @@ final class DatasetTests: XCTestCase {
         XCTAssertThrowsError(try LabelledTexts.load(empty)) { XCTAssertTrue("\($0)".contains(empty.path + ":3: column \"label\" is empty"), "\($0)") }
     }
 
+    func testLabelledTextsFindTheirColumnsOrListTheFilesColumns() throws {
+        let reviews = try write("review,labels\n\"great, really\",positive\nawful,negative\n", "csv")
+        let data = try LabelledTexts.load(reviews)
+        XCTAssertEqual(data.texts, ["great, really", "awful"])
+        XCTAssertEqual(data.labelNames, ["negative", "positive"])
+        XCTAssertEqual(data.labels, [1, 0])
+        let neither = try write("body,stars\nok,3\n", "csv")
+        XCTAssertThrowsError(try LabelledTexts.load(neither)) {
+            XCTAssertTrue("\($0)".contains("no column \"text or sentence or review or content\""), "\($0)")
+            XCTAssertTrue("\($0)".contains("body") && "\($0)".contains("stars"), "\($0)")
+        }
+        XCTAssertThrowsError(try LabelledTexts.load(neither, textColumn: "body")) {
+            XCTAssertTrue("\($0)".contains("no column \"label or labels\""), "\($0)")
+        }
+        XCTAssertEqual(try LabelledTexts.load(neither, textColumn: "body", labelColumn: "stars").labelNames, ["0", "1", "2", "3"])
+    }
+
     /// SST-2 train (67k rows): load + stratified split timing (printed; the bound lives in the issue, not here).
     func testLoadAndSplitSST2() throws {
         let url = Self.shared.appendingPathComponent("data/sst2/train.tsv")
