@@ -163,7 +163,8 @@ static void pack_a(int transA, const float *A, long lda, long i0, long mc, long 
 
 // c[MR x NR] (row stride ldc) += a-panel * b-panel; with `first`, c = a-panel * b-panel + bias
 // instead (c is not read; bias may be NULL).
-static void kernel_portable(long kc, const float *a, const float *b, float *c, long ldc, int first, const float *bias) {
+static void kernel_portable(long kc, const float *a, const void *bv, float *c, long ldc, int first, const float *bias) {
+    const float *b = bv;
     float acc[MR][NR];
     memset(acc, 0, sizeof acc);
     for (long p = 0; p < kc; p++) {
@@ -177,7 +178,8 @@ static void kernel_portable(long kc, const float *a, const float *b, float *c, l
 }
 
 #if VK_X86
-VK_AVX2 static void kernel_avx2(long kc, const float *a, const float *b, float *c, long ldc, int first, const float *bias) {
+VK_AVX2 static void kernel_avx2(long kc, const float *a, const void *bv, float *c, long ldc, int first, const float *bias) {
+    const float *b = bv;
     // The C tile is touched only after the K loop; start bringing its 12 lines in now (a block
     // of C rows is larger than L2 for wide outputs, so the tile would otherwise miss to L3).
     for (int row = 0; row < MR; row++) {
@@ -217,7 +219,78 @@ VK_AVX2 static void kernel_avx2(long kc, const float *a, const float *b, float *
 }
 #endif
 
-typedef void (*kernel_fn)(long, const float *, const float *, float *, long, int, const float *);
+typedef void (*kernel_fn)(long, const float *, const void *, float *, long, int, const float *);
+
+// ---- bfloat16 B panels -----------------------------------------------------------------------
+// A bf16 panel row holds the 16 columns' upper halves in the order c0-3, c8-11, c4-7, c12-15, so
+// that interleaving zeros below them 128 bits at a time (unpacklo/hi) gives c0-7 and c8-15 as
+// floats: one 32-byte load and two shuffles per row instead of two loads.
+static inline long bf16_slot(long j) { return (j & 3) | ((j & 4) << 1) | ((j & 8) >> 1); }
+
+static inline uint16_t bf16_round(float x) {
+    uint32_t u; memcpy(&u, &x, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);   // NaN stays NaN
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1)) >> 16);                  // nearest, ties to even
+}
+
+static inline float bf16_widen(uint16_t h) { uint32_t u = (uint32_t)h << 16; float x; memcpy(&x, &u, 4); return x; }
+
+static void kernel_bf16_portable(long kc, const float *a, const void *bv, float *c, long ldc, int first, const float *bias) {
+    const uint16_t *b = bv;
+    float acc[MR][NR];
+    memset(acc, 0, sizeof acc);
+    for (long p = 0; p < kc; p++) {
+        for (int i = 0; i < MR; i++) {
+            float ai = a[p * MR + i];
+            for (int j = 0; j < NR; j++) acc[i][j] += ai * bf16_widen(b[p * NR + bf16_slot(j)]);
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) c[i * ldc + j] = (first ? (bias ? bias[j] : 0.0f) : c[i * ldc + j]) + acc[i][j];
+}
+
+#if VK_X86
+VK_AVX2 static void kernel_bf16_avx2(long kc, const float *a, const void *bv, float *c, long ldc, int first, const float *bias) {
+    const uint16_t *b = bv;
+    for (int row = 0; row < MR; row++) {
+        _mm_prefetch((const char *)(c + row * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + row * ldc + 15), _MM_HINT_T0);
+    }
+    const __m256i zero = _mm256_setzero_si256();
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (long p = 0; p < kc; p++) {
+        __m256i raw = _mm256_load_si256((const __m256i *)b);
+        __m256 b0 = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, raw));
+        __m256 b1 = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, raw));
+        __m256 a0 = _mm256_broadcast_ss(a + 0);
+        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
+        __m256 a1 = _mm256_broadcast_ss(a + 1);
+        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
+        __m256 a2 = _mm256_broadcast_ss(a + 2);
+        c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
+        __m256 a3 = _mm256_broadcast_ss(a + 3);
+        c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
+        __m256 a4 = _mm256_broadcast_ss(a + 4);
+        c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
+        __m256 a5 = _mm256_broadcast_ss(a + 5);
+        c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
+        a += MR; b += NR;
+    }
+    __m256 base0 = _mm256_setzero_ps(), base1 = _mm256_setzero_ps();
+    if (first && bias) { base0 = _mm256_loadu_ps(bias); base1 = _mm256_loadu_ps(bias + 8); }
+#define VK_STORE(row, lo, hi) \
+    _mm256_storeu_ps(c + row * ldc, _mm256_add_ps(first ? base0 : _mm256_loadu_ps(c + row * ldc), lo)); \
+    _mm256_storeu_ps(c + row * ldc + 8, _mm256_add_ps(first ? base1 : _mm256_loadu_ps(c + row * ldc + 8), hi));
+    VK_STORE(0, c00, c01) VK_STORE(1, c10, c11) VK_STORE(2, c20, c21)
+    VK_STORE(3, c30, c31) VK_STORE(4, c40, c41) VK_STORE(5, c50, c51)
+#undef VK_STORE
+}
+#endif
 
 // The layout of a pre-packed B: K is cut into KC-deep blocks, block `pc` starts at `pc * Np`
 // (Np = N rounded up to NR), and holds the NR-wide panels of pack_b, panel `j` at `j * kc`.
@@ -246,13 +319,14 @@ void vk_unpack_b(long N, long K, const float *packed, float *B) {
     }
 }
 
-// The blocked loop shared by vk_sgemm and vk_sgemm_packed. B is either packed here into scratch
-// (packed == NULL) or read from a pre-packed matrix of `packed_n` columns, starting at column `n0`.
+// The blocked loop shared by vk_sgemm and vk_sgemm_packed(_bf16). B is either packed here into
+// scratch (packed == NULL) or read from a pre-packed matrix of `packed_n` columns, starting at
+// column `n0`: floats, or bfloat16 panels (vk_pack_b_bf16) when `bf16`.
 // With beta 0 the first K block writes C (plus `bias`, a row added to every row of C, may be NULL)
 // without reading it, so C needs no zeroing pass; later blocks accumulate.
 static void sgemm_blocked(int transA, int transB, long M, long N, long K, float alpha,
                           const float *A, long lda, const float *B, long ldb,
-                          const float *packed, long packed_n, long n0, float beta, const float *bias, float *C, long ldc) {
+                          const void *packed, int bf16, long packed_n, long n0, float beta, const float *bias, float *C, long ldc) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0 || alpha == 0.0f) {
         for (long i = 0; i < M; i++) {
@@ -266,10 +340,11 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
     int overwrite = beta == 0.0f;
     if (!overwrite && bias)
         for (long i = 0; i < M; i++) for (long j = 0; j < N; j++) C[i * ldc + j] += bias[j];
-    kernel_fn kernel = kernel_portable;
+    kernel_fn kernel = bf16 ? kernel_bf16_portable : kernel_portable;
 #if VK_X86
-    if (vk_uses_avx2()) kernel = kernel_avx2;
+    if (vk_uses_avx2()) kernel = bf16 ? kernel_bf16_avx2 : kernel_avx2;
 #endif
+    size_t element = bf16 ? sizeof(uint16_t) : sizeof(float);
     float *pa = vk_thread_scratch(VK_SCRATCH_GEMM_A, (size_t)MC * KC);
     float *pb = packed ? NULL : vk_thread_scratch(VK_SCRATCH_GEMM_B, (size_t)KC * NC);
     if (!pa || (!packed && !pb)) return;
@@ -279,12 +354,12 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
         long nc = N - jc < NC ? N - jc : NC;
         for (long pc = 0; pc < K; pc += KC) {
             long kc = K - pc < KC ? K - pc : KC;
-            const float *bblock;
+            const char *bblock;
             if (packed) {
-                bblock = packed + pc * np + (n0 + jc) * kc;
+                bblock = (const char *)packed + (size_t)(pc * np + (n0 + jc) * kc) * element;
             } else {
                 pack_b(transB, B, ldb, pc, kc, jc, nc, pb);
-                bblock = pb;
+                bblock = (const char *)pb;
             }
             for (long ic = 0; ic < M; ic += MC) {
                 long mc = M - ic < MC ? M - ic : MC;
@@ -294,7 +369,8 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
                     for (long ir = 0; ir < mc; ir += MR) {
                         long mr = mc - ir < MR ? mc - ir : MR;
                         float *c = C + (ic + ir) * ldc + jc + jr;
-                        const float *a = pa + ir * kc, *b = bblock + jr * kc;
+                        const float *a = pa + ir * kc;
+                        const void *b = bblock + (size_t)(jr * kc) * element;
                         int first = overwrite && pc == 0;
                         const float *tileBias = first && bias ? bias + jc + jr : NULL;
                         if (mr == MR && nr == NR) {
@@ -314,13 +390,46 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
 
 void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
               const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc) {
-    sgemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, NULL, 0, 0, beta, NULL, C, ldc);
+    sgemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, NULL, 0, 0, 0, beta, NULL, C, ldc);
 }
 
 void vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const float *A, long lda,
                      const float *packed, long packed_n, long n0, float beta, const float *bias, float *C, long ldc) {
     if (n0 < 0 || n0 % NR != 0 || n0 + N > packed_n) return;
-    sgemm_blocked(transA, 0, M, N, K, alpha, A, lda, NULL, 0, packed, packed_n, n0, beta, bias ? bias + n0 : NULL, C, ldc);
+    sgemm_blocked(transA, 0, M, N, K, alpha, A, lda, NULL, 0, packed, 0, packed_n, n0, beta, bias ? bias + n0 : NULL, C, ldc);
+}
+
+void vk_pack_b_bf16(int transB, long N, long K, const float *B, long ldb, uint16_t *packed) {
+    long np = padded_columns(N);
+    for (long pc = 0; pc < K; pc += KC) {
+        long kc = K - pc < KC ? K - pc : KC;
+        uint16_t *block = packed + pc * np;
+        for (long n = 0; n < np; n++) {
+            uint16_t *column = block + n / NR * NR * kc + bf16_slot(n % NR);
+            for (long p = 0; p < kc; p++) {
+                float v = n >= N ? 0.0f : transB ? B[n * ldb + pc + p] : B[(pc + p) * ldb + n];
+                column[p * NR] = bf16_round(v);
+            }
+        }
+    }
+}
+
+void vk_unpack_b_bf16(long N, long K, const uint16_t *packed, float *B) {
+    long np = padded_columns(N);
+    for (long pc = 0; pc < K; pc += KC) {
+        long kc = K - pc < KC ? K - pc : KC;
+        const uint16_t *block = packed + pc * np;
+        for (long n = 0; n < N; n++) {
+            const uint16_t *panel = block + n / NR * NR * kc;
+            for (long p = 0; p < kc; p++) B[n * K + pc + p] = bf16_widen(panel[p * NR + bf16_slot(n % NR)]);
+        }
+    }
+}
+
+void vk_sgemm_packed_bf16(int transA, long M, long N, long K, float alpha, const float *A, long lda,
+                          const uint16_t *packed, long packed_n, long n0, float beta, const float *bias, float *C, long ldc) {
+    if (n0 < 0 || n0 % NR != 0 || n0 + N > packed_n) return;
+    sgemm_blocked(transA, 0, M, N, K, alpha, A, lda, NULL, 0, packed, 1, packed_n, n0, beta, bias ? bias + n0 : NULL, C, ldc);
 }
 
 // ---- One multiply on several threads, B packed once ------------------------------------------
@@ -364,7 +473,7 @@ static void shared_multiply_part(void *ctx, long index) {
     part_range(index, g->parts, (g->M + MR - 1) / MR, MR, g->M, &m0, &m1);
     if (m0 >= m1) return;
     const float *a = g->transA ? g->A + m0 : g->A + m0 * g->lda;
-    sgemm_blocked(g->transA, 0, m1 - m0, g->N, g->K, g->alpha, a, g->lda, NULL, 0, g->packed, g->N, 0,
+    sgemm_blocked(g->transA, 0, m1 - m0, g->N, g->K, g->alpha, a, g->lda, NULL, 0, g->packed, 0, g->N, 0,
                   g->beta, g->bias, g->C + m0 * g->ldc, g->ldc);
 }
 

@@ -4,7 +4,16 @@ import Verdict
 // The library's enumerations as command-line values, shared by `verdict` and `verdict-serve`:
 // the parser checks them and lists the allowed values in errors and help.
 
-extension InferencePrecision: ExpressibleByArgument {}
+extension InferencePrecision: ExpressibleByArgument {
+    /// The precision's name, or PyTorch's short one (`fp32`, `bf16`).
+    public init?(argument: String) {
+        switch argument {
+        case "fp32": self = .float32
+        case "bf16": self = .bfloat16
+        default: self.init(rawValue: argument)
+        }
+    }
+}
 
 extension SentencePooling: ExpressibleByArgument {}
 

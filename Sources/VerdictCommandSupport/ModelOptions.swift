@@ -9,7 +9,7 @@ public struct ModelOptions: ParsableArguments {
             help: "Model folder or cached Hub id (default: the bundled sentiment model).")
     public var model: String?
 
-    @Option(help: "Number format of the Linear layers: int8 is dynamic quantisation (default: the checkpoint's own).")
+    @Option(help: "Number format of the Linear layers: int8 is dynamic quantisation, bfloat16 (bf16) keeps the weights at half the memory of float32 (default: the checkpoint's own).")
     public var dtype: InferencePrecision?
 
     public init() {}

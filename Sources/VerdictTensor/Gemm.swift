@@ -86,33 +86,55 @@ public func forcePortableKernels(_ portable: Bool) { vk_force_portable(portable 
 /// A matrix packed once into the panel layout the matrix multiply reads, for a right-hand operand
 /// that is used many times unchanged: a model's `Linear` weights at inference. Packing a weight on
 /// every call costs as much as the multiply itself when there are few rows (one short sentence).
+/// The panels hold `Float`s, or bfloat16 values at half the memory (`Element.bfloat16`: each
+/// weight rounded to nearest, widened exactly in registers and summed in `Float`).
 ///
 /// Unchecked Sendable: its packed memory is written once in `init` and only read afterwards.
 public final class PackedMatrix: @unchecked Sendable {
+    /// The number format of the packed values.
+    public enum Element: Sendable {
+        case float32, bfloat16
+
+        var byteCount: Int { self == .float32 ? 4 : 2 }
+    }
+
     /// Columns of the packed operand (a `Linear` layer's output features).
     public let columns: Int
     /// Rows of the packed operand (input features).
     public let depth: Int
-    let storage: UnsafeMutablePointer<Float>
+    /// The number format of the packed values.
+    public let element: Element
+    let storage: UnsafeMutableRawPointer
 
     /// Packs a PyTorch `Linear` weight (`[outFeatures, inFeatures]`) as the operand of `x · weightᵀ`.
-    public init(linearWeight weight: Tensor) {
+    public init(linearWeight weight: Tensor, element: Element = .float32) {
         precondition(weight.rank == 2, "PackedMatrix: a Linear weight is 2-D, got \(weight.shape)")
         columns = weight.shape[0]; depth = weight.shape[1]
+        self.element = element
         let count = max(1, vk_packed_b_count(columns, depth))
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-        storage = raw.bindMemory(to: Float.self, capacity: count)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: count * element.byteCount, alignment: 64)
         weight.scalars.withUnsafeBufferPointer { w in
-            if let base = w.baseAddress { vk_pack_b(1, columns, depth, base, depth, storage) }
+            guard let base = w.baseAddress else { return }
+            switch element {
+            case .float32: vk_pack_b(1, columns, depth, base, depth, storage.assumingMemoryBound(to: Float.self))
+            case .bfloat16: vk_pack_b_bf16(1, columns, depth, base, depth, storage.assumingMemoryBound(to: UInt16.self))
+            }
         }
     }
 
-    /// The `Linear` weight this was packed from, `[columns, depth]`, exactly.
+    /// The `Linear` weight this was packed from, `[columns, depth]`: exactly, or rounded to bfloat16.
     public func unpackedLinearWeight() -> Tensor {
         Tensor(shape: [columns, depth]) { out in
-            if let base = out.baseAddress { vk_unpack_b(columns, depth, storage, base) }
+            guard let base = out.baseAddress else { return }
+            switch element {
+            case .float32: vk_unpack_b(columns, depth, storage.assumingMemoryBound(to: Float.self), base)
+            case .bfloat16: vk_unpack_b_bf16(columns, depth, storage.assumingMemoryBound(to: UInt16.self), base)
+            }
         }
     }
+
+    /// Bytes the packed values take.
+    public var byteCount: Int { max(1, vk_packed_b_count(columns, depth)) * element.byteCount }
 
     deinit { storage.deallocate() }
 }
@@ -123,7 +145,14 @@ public final class PackedMatrix: @unchecked Sendable {
 public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, packed b: PackedMatrix,
                  beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int) {
     forEachGemmPart(m: m, n: b.columns, k: b.depth, parallel: true) { rows, columns in
-        vk_sgemm_packed(0, rows.count, columns.count, b.depth, 1, a + rows.lowerBound * lda, lda, b.storage, b.columns,
-                        columns.lowerBound, beta, bias, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
+        let a = a + rows.lowerBound * lda, c = c + rows.lowerBound * ldc + columns.lowerBound
+        switch b.element {
+        case .float32:
+            vk_sgemm_packed(0, rows.count, columns.count, b.depth, 1, a, lda, b.storage.assumingMemoryBound(to: Float.self), b.columns,
+                            columns.lowerBound, beta, bias, c, ldc)
+        case .bfloat16:
+            vk_sgemm_packed_bf16(0, rows.count, columns.count, b.depth, 1, a, lda, b.storage.assumingMemoryBound(to: UInt16.self), b.columns,
+                                 columns.lowerBound, beta, bias, c, ldc)
+        }
     }
 }

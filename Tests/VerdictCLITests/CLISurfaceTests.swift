@@ -24,7 +24,7 @@ final class CLISurfaceTests: XCTestCase {
         let train = ["train", "--model", "m", "--train", "t.csv", "--output", "o"]
         for (option, allowed) in [("--scheduler", ["linear", "cosine", "constant", "constant_with_warmup"]),
                                   ("--eval-strategy", ["no", "steps", "epoch"]), ("--save-strategy", ["no", "steps", "epoch"]),
-                                  ("--save-dtype", ["float32", "float16", "bfloat16"]), ("--dtype", ["float32", "int8"])] {
+                                  ("--save-dtype", ["float32", "float16", "bfloat16"]), ("--dtype", ["float32", "int8", "bfloat16"])] {
             let command = option == "--dtype" ? ["evaluate", "--model", "m", "--data", "e.csv"] : train
             let result = try CLI.run(command + [option, "bogus"])
             XCTAssertEqual(result.status, 64, option)

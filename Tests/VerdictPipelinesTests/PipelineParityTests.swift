@@ -41,12 +41,17 @@ final class PipelineParityTests: XCTestCase {
     /// (tools/make_int8_fixtures.py): Verdict's fp32 path within 1e-5; its int8 path (dynamic
     /// quantisation) within the error measured on all of SST-2 dev (max 0.079, median 5e-4; see
     /// docs/Performance.md), the same top label on nearly every text, the same accuracy ± 2 texts.
-    func testInt8ScoresStayCloseToTransformersFloat32() throws {
+    /// Its bfloat16 path within 1e-5 of `transformers` with every Linear weight rounded to bfloat16.
+    func testInt8AndBFloat16ScoresAgainstTransformers() throws {
         let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.folder.appendingPathComponent("default-sentiment-sst2.golden.json"))) as! [String: Any]
         let texts = golden["texts"] as! [String], labels = golden["labels"] as! [Int]
         let expected = (golden["scores"] as! [[[Any]]]).map { pairs in Dictionary(uniqueKeysWithValues: pairs.map { ($0[0] as! String, ($0[1] as! NSNumber).floatValue) }) }
         let model = Self.folder.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Sources/VerdictDefaultModel/default-sentiment").path
+        let roundedGolden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.folder.appendingPathComponent("default-sentiment-sst2-bf16-weights.golden.json"))) as! [String: Any]
+        let roundedExpected = (roundedGolden["scores"] as! [[[Any]]]).map { pairs in Dictionary(uniqueKeysWithValues: pairs.map { ($0[0] as! String, ($0[1] as! NSNumber).floatValue) }) }
+        XCTAssertEqual(roundedGolden["texts"] as? [String], texts)
         var results: [InferencePrecision: (maxDifference: Float, meanDifference: Float, sameTop: Int, correct: Int)] = [:]
+        var bfloat16AgainstRounded: Float = .infinity
         for precision in InferencePrecision.allCases {
             let pipe = try TextClassificationPipeline(model: model, precision: precision)
             let got = try pipe(texts, topK: .all, batchSize: 16)
@@ -57,11 +62,17 @@ final class PipelineParityTests: XCTestCase {
                 if pipe.model.config.labels.firstIndex(of: scores[0].label) == labels[i] { correct += 1 }
             }
             results[precision] = (maxDifference, total / Float(2 * texts.count), sameTop, correct)
+            if precision == .bfloat16 {
+                bfloat16AgainstRounded = got.enumerated().flatMap { i, scores in scores.map { abs($0.score - roundedExpected[i][$0.label]!) } }.max() ?? .infinity
+            }
         }
         let referenceCorrect = zip(expected, labels).filter { scores, label in scores.max(by: { $0.value < $1.value })!.key == (label == 1 ? "POSITIVE" : "NEGATIVE") }.count
-        let fp32 = try XCTUnwrap(results[.float32]), int8 = try XCTUnwrap(results[.int8])
+        let fp32 = try XCTUnwrap(results[.float32]), int8 = try XCTUnwrap(results[.int8]), bf16 = try XCTUnwrap(results[.bfloat16])
         print("default model vs transformers fp32 on \(texts.count) SST-2 dev texts: fp32 max \(fp32.maxDifference); "
-              + "int8 max \(int8.maxDifference) mean \(int8.meanDifference), same top label \(int8.sameTop), correct \(int8.correct) vs \(referenceCorrect)")
+              + "int8 max \(int8.maxDifference) mean \(int8.meanDifference), same top label \(int8.sameTop), correct \(int8.correct) vs \(referenceCorrect); "
+              + "bfloat16 max \(bf16.maxDifference) mean \(bf16.meanDifference), same top label \(bf16.sameTop), correct \(bf16.correct); "
+              + "bfloat16 vs transformers with bfloat16-rounded weights: max \(bfloat16AgainstRounded)")
+        XCTAssertLessThan(bfloat16AgainstRounded, 1e-5)
         XCTAssertLessThan(fp32.maxDifference, 1e-5)
         XCTAssertEqual(fp32.sameTop, texts.count)
         XCTAssertLessThan(int8.maxDifference, 0.1)

@@ -90,6 +90,31 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// bfloat16 panels: each weight rounded to nearest (ties to even), then the very multiply of
+    /// the `Float` path on the rounded weights, bit for bit.
+    func testLinearWithBFloat16WeightIsTheFloatMultiplyByTheRoundedWeight() {
+        let ulp = Float(1) / 128   // bfloat16 keeps 7 fraction bits
+        let ties: [(Float, Float)] = [(1 + ulp / 2, 1), (1 + 3 * ulp / 2, 1 + 2 * ulp), (-(1 + 3 * ulp / 2), -(1 + 2 * ulp)),
+                                      (1 + ulp / 2 + ulp / 64, 1 + ulp), (0, 0), (-0.0, -0.0), (.infinity, .infinity)]
+        let exact = PackedMatrix(linearWeight: Tensor(shape: [ties.count, 1], scalars: ties.map(\.0)), element: .bfloat16)
+        XCTAssertEqual(exact.unpackedLinearWeight().scalars, ties.map(\.1))
+        XCTAssertTrue(PackedMatrix(linearWeight: Tensor(shape: [1, 1], scalars: [.nan]), element: .bfloat16).unpackedLinearWeight().scalars[0].isNaN)
+        bothPaths {
+            for (rows, out, inFeatures) in [(1, 1, 1), (3, 17, 5), (7, 384, 384), (10, 1536, 384), (150, 33, 600), (40, 40, 1000)] {
+                let x = random([rows, inFeatures]), w = random([out, inFeatures]), bias = random([out])
+                let packed = PackedMatrix(linearWeight: w, element: .bfloat16)
+                XCTAssertEqual(packed.byteCount * 2, PackedMatrix(linearWeight: w).byteCount)
+                let rounded = packed.unpackedLinearWeight()
+                for (r, v) in zip(rounded.scalars, w.scalars) {
+                    XCTAssertLessThanOrEqual(abs(r - v), abs(v) * ulp / 2 * 1.0001, "\(v) → \(r)")
+                    XCTAssertEqual(r.bitPattern & 0xffff, 0)
+                }
+                XCTAssertEqual(Ops.linear(x, packedWeight: packed, bias: bias).scalars, Ops.linear(x, weight: rounded, bias: bias).scalars,
+                               "\(rows)x\(out)x\(inFeatures)")
+            }
+        }
+    }
+
     func testLayerNormActivationsSoftmax() {
         bothPaths {
             let x = random([37, 384]), gamma = random([384]), beta = random([384])

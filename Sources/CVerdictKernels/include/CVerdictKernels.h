@@ -66,6 +66,16 @@ void vk_unpack_b(long N, long K, const float *packed, float *B);
 void vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const float *A, long lda,
                      const float *packed, long packed_n, long n0, float beta, const float *bias, float *C, long ldc);
 
+/// vk_pack_b in bfloat16 (rounded to nearest, ties to even): the same panels at half the memory,
+/// each 16-wide row in the order vk_sgemm_packed_bf16's kernel widens; vk_packed_b_count values.
+void vk_pack_b_bf16(int transB, long N, long K, const float *B, long ldb, uint16_t *packed);
+/// The inverse of vk_pack_b_bf16(1, N, K, B, K, packed): the rounded weights as floats, [N, K].
+void vk_unpack_b_bf16(long N, long K, const uint16_t *packed, float *B);
+/// vk_sgemm_packed with bfloat16 panels: each weight is widened to float exactly in registers and
+/// the products summed in float, so the result is the float multiply by the rounded weights.
+void vk_sgemm_packed_bf16(int transA, long M, long N, long K, float alpha, const float *A, long lda,
+                          const uint16_t *packed, long packed_n, long n0, float beta, const float *bias, float *C, long ldc);
+
 /// y = LayerNorm(x) * gamma + beta over rows of length n; writes mean and 1/std per row when non-null.
 void vk_layernorm(const float *x, const float *gamma, const float *beta, float *y,
                   float *mean, float *rstd, long rows, long n, float eps);

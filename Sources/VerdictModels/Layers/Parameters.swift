@@ -161,10 +161,12 @@ final class LinearNameRecorder: @unchecked Sendable {
 
 /// A `Linear` weight in the form the matrix multiply reads.
 enum PackedWeight: Sendable {
+    /// Packed `Float` or bfloat16 panels (`PackedMatrix.element`).
     case float32(PackedMatrix)
     case int8(QuantizedMatrix)
 
-    /// The dense weight: exactly the original for `.float32`, the dequantised one for `.int8`.
+    /// The dense weight: exactly the original for `Float` panels, rounded for bfloat16 ones, the
+    /// dequantised one for `.int8`.
     func unpackedLinearWeight() -> Tensor {
         switch self {
         case .float32(let m): return m.unpackedLinearWeight()
@@ -188,7 +190,12 @@ final class PackedWeightCache: @unchecked Sendable {
 
     func packed(_ name: String, _ weight: Tensor) -> PackedWeight {
         if let hit = lock.withLock({ entries[name] }) { return hit }
-        let packed: PackedWeight = precision == .int8 ? .int8(QuantizedMatrix(linearWeight: weight)) : .float32(PackedMatrix(linearWeight: weight))
+        let packed: PackedWeight
+        switch precision {
+        case .float32: packed = .float32(PackedMatrix(linearWeight: weight))
+        case .bfloat16: packed = .float32(PackedMatrix(linearWeight: weight, element: .bfloat16))
+        case .int8: packed = .int8(QuantizedMatrix(linearWeight: weight))
+        }
         return lock.withLock {
             if let raced = entries[name] { return raced }
             entries[name] = packed
