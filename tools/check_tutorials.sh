@@ -11,7 +11,7 @@ swift build ${SWIFT_BUILD_FLAGS:--Xcc -O3}
 bin=$(swift build ${SWIFT_BUILD_FLAGS:--Xcc -O3} --show-bin-path)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 failed=0
-for tutorial in PipelineInThreeStages BertInputsAndOutputs BehindThePipeline; do
+for tutorial in PipelineInThreeStages BertInputsAndOutputs BehindThePipeline FineTuning; do
   echo "== $tutorial"
   VERDICT_TUTORIAL_RECORD="$work/$tutorial.json" "$bin/$tutorial"
   python3 - "$work/$tutorial.json" "$root/Fixtures/tutorials/goldens.json" <<'PY' || failed=1
