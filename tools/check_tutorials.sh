@@ -2,6 +2,8 @@
 # Builds Examples/Tutorials, runs every tutorial, and compares the numbers each records with what
 # the same steps give in Python (Fixtures/tutorials/goldens.json, tools/make_tutorial_goldens.py):
 # ids, tokens and labels exactly, floats within 1e-4. Needs tools/fetch_weights.sh's MiniLM.
+# FineTuning trains MiniLM twice on 280 sentences (about a minute on 2 cores); its goldens come
+# from tools/make_finetune_goldens.py.
 # usage: tools/check_tutorials.sh            (env: SWIFT_BUILD_FLAGS, default "-Xcc -O3")
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
