@@ -34,7 +34,7 @@ What the goldens check, and where each comes from:
                            sentences and on three new ones
   constants                weights_max_abs_difference 0.0 (two runs, same seeds: identical weights)
 """
-import argparse, io, json, os, subprocess, sys, tempfile, zlib
+import argparse, json, os, shutil, subprocess, tempfile, zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "Fixtures", "tutorials", "finetune")
@@ -156,14 +156,22 @@ def run_swift(args, out_dir, record):
 
 
 def fine_tuning(args):
+    import torch
+    torch.set_num_threads(2)
+
+    work = tempfile.mkdtemp(prefix="verdict-finetune-goldens-")
+    try:
+        return goldens_from_run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def goldens_from_run(args, work):
     import csv
     import torch
     import tokenizers, transformers, sklearn
     from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
-    torch.set_num_threads(2)
-
-    work = tempfile.mkdtemp(prefix="verdict-finetune-goldens-")
     out_dir = os.path.join(work, "run")
     swift = run_swift(args, out_dir, os.path.join(work, "record.json"))
     g = {"generator": {"script": "tools/make_finetune_goldens.py", "torch": torch.__version__,
