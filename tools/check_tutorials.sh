@@ -2,6 +2,8 @@
 # Builds Examples/Tutorials, runs every tutorial, and compares the numbers each records with what
 # the same steps give in Python (Fixtures/tutorials/goldens.json, tools/make_tutorial_goldens.py):
 # ids, tokens and labels exactly, floats within 1e-4. Needs tools/fetch_weights.sh's MiniLM.
+# FineTuning trains MiniLM twice on 280 sentences (about a minute on 2 cores); its goldens come
+# from tools/make_finetune_goldens.py.
 # usage: tools/check_tutorials.sh            (env: SWIFT_BUILD_FLAGS, default "-Xcc -O3")
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,7 +13,7 @@ swift build ${SWIFT_BUILD_FLAGS:--Xcc -O3}
 bin=$(swift build ${SWIFT_BUILD_FLAGS:--Xcc -O3} --show-bin-path)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 failed=0
-for tutorial in PipelineInThreeStages BertInputsAndOutputs BehindThePipeline; do
+for tutorial in PipelineInThreeStages BertInputsAndOutputs BehindThePipeline FineTuning; do
   echo "== $tutorial"
   VERDICT_TUTORIAL_RECORD="$work/$tutorial.json" "$bin/$tutorial"
   python3 - "$work/$tutorial.json" "$root/Fixtures/tutorials/goldens.json" <<'PY' || failed=1

@@ -22,8 +22,9 @@ JSON file (floats unrounded, as float32 values printed as doubles) with:
                          sentences; a three-text "dataset" encoded with truncation to 12 and padding to max_length;
                          AutoModel on the two sentences padded to the longest: last_hidden_state shape, first 8 dims
                          of the [CLS] row, of the attention-masked mean and of pooler_output
+  fine_tuning            kept as it is: tools/make_finetune_goldens.py writes it (it runs the Swift tutorial)
 """
-import argparse, os
+import argparse, json, os
 
 import torch
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, pipeline
@@ -122,10 +123,15 @@ def main():
                     help="all-MiniLM-L6-v2 folder (last line printed by tools/fetch_weights.sh)")
     ap.add_argument("--out", default="Fixtures/tutorials/goldens.json")
     args = ap.parse_args()
+    kept = {}   # the section tools/make_finetune_goldens.py writes (it runs the Swift tutorial)
+    if os.path.exists(args.out):
+        with open(args.out, encoding="utf-8") as f:
+            kept = {k: v for k, v in json.load(f).items() if k == "fine_tuning"}
     write_goldens(args.out, "tools/make_tutorial_goldens.py", {
         "pipeline_three_stages": pipeline_three_stages(args.default_model),
         "behind_the_pipeline": behind_the_pipeline(args.default_model),
         "bert_inputs_outputs": bert_inputs_outputs(args.minilm),
+        **kept,
     })
 
 

@@ -13,5 +13,6 @@ let package = Package(
         .executableTarget(name: "PipelineInThreeStages", dependencies: ["TutorialSupport", .product(name: "Verdict", package: "Verdict")]),
         .executableTarget(name: "BertInputsAndOutputs", dependencies: ["TutorialSupport", .product(name: "Verdict", package: "Verdict")]),
         .executableTarget(name: "BehindThePipeline", dependencies: ["TutorialSupport", .product(name: "Verdict", package: "Verdict")]),
+        .executableTarget(name: "FineTuning", dependencies: ["TutorialSupport", .product(name: "Verdict", package: "Verdict")]),
     ]
 )

@@ -20,6 +20,12 @@ public final class Transcript {
         recorded[name] = value
     }
 
+    /// Records `value` under `name` without printing it (ids of a whole split, logits of a test
+    /// set: what a notebook would keep in a variable rather than display).
+    public func record(_ name: String, _ value: Any) {
+        recorded[name] = value
+    }
+
     /// Writes what was recorded to `$VERDICT_TUTORIAL_RECORD` (nothing when unset).
     public func save() throws {
         guard let path = ProcessInfo.processInfo.environment["VERDICT_TUTORIAL_RECORD"] else { return }
