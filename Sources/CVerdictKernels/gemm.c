@@ -161,66 +161,6 @@ static void pack_a(int transA, const float *A, long lda, long i0, long mc, long 
     pack_a_portable(transA, A, lda, i0, mc, k0, kc, alpha, dst);
 }
 
-// c[MR x NR] (row stride ldc) += a-panel * b-panel; with `first`, c = a-panel * b-panel + bias
-// instead (c is not read; bias may be NULL).
-static void kernel_portable(long kc, const float *a, const void *bv, float *c, long ldc, int first, const float *bias) {
-    const float *b = bv;
-    float acc[MR][NR];
-    memset(acc, 0, sizeof acc);
-    for (long p = 0; p < kc; p++) {
-        for (int i = 0; i < MR; i++) {
-            float ai = a[p * MR + i];
-            for (int j = 0; j < NR; j++) acc[i][j] += ai * b[p * NR + j];
-        }
-    }
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) c[i * ldc + j] = (first ? (bias ? bias[j] : 0.0f) : c[i * ldc + j]) + acc[i][j];
-}
-
-#if VK_X86
-VK_AVX2 static void kernel_avx2(long kc, const float *a, const void *bv, float *c, long ldc, int first, const float *bias) {
-    const float *b = bv;
-    // The C tile is touched only after the K loop; start bringing its 12 lines in now (a block
-    // of C rows is larger than L2 for wide outputs, so the tile would otherwise miss to L3).
-    for (int row = 0; row < MR; row++) {
-        _mm_prefetch((const char *)(c + row * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + row * ldc + 15), _MM_HINT_T0);
-    }
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    for (long p = 0; p < kc; p++) {
-        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-        __m256 a0 = _mm256_broadcast_ss(a + 0);
-        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
-        __m256 a1 = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
-        __m256 a2 = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
-        __m256 a3 = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
-        __m256 a4 = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
-        __m256 a5 = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
-        a += MR; b += NR;
-    }
-    __m256 base0 = _mm256_setzero_ps(), base1 = _mm256_setzero_ps();
-    if (first && bias) { base0 = _mm256_loadu_ps(bias); base1 = _mm256_loadu_ps(bias + 8); }
-#define VK_STORE(row, lo, hi) \
-    _mm256_storeu_ps(c + row * ldc, _mm256_add_ps(first ? base0 : _mm256_loadu_ps(c + row * ldc), lo)); \
-    _mm256_storeu_ps(c + row * ldc + 8, _mm256_add_ps(first ? base1 : _mm256_loadu_ps(c + row * ldc + 8), hi));
-    VK_STORE(0, c00, c01) VK_STORE(1, c10, c11) VK_STORE(2, c20, c21)
-    VK_STORE(3, c30, c31) VK_STORE(4, c40, c41) VK_STORE(5, c50, c51)
-#undef VK_STORE
-}
-#endif
-
-typedef void (*kernel_fn)(long, const float *, const void *, float *, long, int, const float *);
-
 // ---- bfloat16 B panels -----------------------------------------------------------------------
 // A bf16 panel row holds the 16 columns' upper halves in the order c0-3, c8-11, c4-7, c12-15, so
 // that interleaving zeros below them 128 bits at a time (unpacklo/hi) gives c0-7 and c8-15 as
@@ -235,62 +175,94 @@ static inline uint16_t bf16_round(float x) {
 
 static inline float bf16_widen(uint16_t h) { uint32_t u = (uint32_t)h << 16; float x; memcpy(&x, &u, 4); return x; }
 
+// ---- Micro-kernels ---------------------------------------------------------------------------
+// c[MR x NR] (row stride ldc) += a-panel * b-panel; with `first`, c = a-panel * b-panel + bias
+// instead (c is not read; bias may be NULL). One body per instruction set, B_AT / LOAD_B reading
+// the b-panel's floats or widening its bfloat16 values; the sums are the same either way.
+#define VK_TILE_PORTABLE(B_AT)                                                                           \
+    float acc[MR][NR];                                                                                   \
+    memset(acc, 0, sizeof acc);                                                                          \
+    for (long p = 0; p < kc; p++) {                                                                      \
+        for (int i = 0; i < MR; i++) {                                                                   \
+            float ai = a[p * MR + i];                                                                    \
+            for (int j = 0; j < NR; j++) acc[i][j] += ai * B_AT(p, j);                                   \
+        }                                                                                                \
+    }                                                                                                    \
+    for (int i = 0; i < MR; i++)                                                                         \
+        for (int j = 0; j < NR; j++) c[i * ldc + j] = (first ? (bias ? bias[j] : 0.0f) : c[i * ldc + j]) + acc[i][j];
+
+#define VK_FLOAT_AT(p, j) b[(p) * NR + (j)]
+#define VK_BF16_AT(p, j) bf16_widen(b[(p) * NR + bf16_slot(j)])
+
+static void kernel_portable(long kc, const float *a, const void *bv, float *c, long ldc, int first, const float *bias) {
+    const float *b = bv;
+    VK_TILE_PORTABLE(VK_FLOAT_AT)
+}
+
 static void kernel_bf16_portable(long kc, const float *a, const void *bv, float *c, long ldc, int first, const float *bias) {
     const uint16_t *b = bv;
-    float acc[MR][NR];
-    memset(acc, 0, sizeof acc);
-    for (long p = 0; p < kc; p++) {
-        for (int i = 0; i < MR; i++) {
-            float ai = a[p * MR + i];
-            for (int j = 0; j < NR; j++) acc[i][j] += ai * bf16_widen(b[p * NR + bf16_slot(j)]);
-        }
-    }
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) c[i * ldc + j] = (first ? (bias ? bias[j] : 0.0f) : c[i * ldc + j]) + acc[i][j];
+    VK_TILE_PORTABLE(VK_BF16_AT)
 }
 
 #if VK_X86
+// The C tile is touched only after the K loop; its 12 lines are prefetched first (a block of C
+// rows is larger than L2 for wide outputs, so the tile would otherwise miss to L3).
+#define VK_TILE_AVX2(LOAD_B)                                                                             \
+    for (int row = 0; row < MR; row++) {                                                                 \
+        _mm_prefetch((const char *)(c + row * ldc), _MM_HINT_T0);                                        \
+        _mm_prefetch((const char *)(c + row * ldc + 15), _MM_HINT_T0);                                   \
+    }                                                                                                    \
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();                                         \
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();                                         \
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();                                         \
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();                                         \
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();                                         \
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();                                         \
+    for (long p = 0; p < kc; p++) {                                                                      \
+        __m256 b0, b1;                                                                                   \
+        LOAD_B(b0, b1)                                                                                   \
+        __m256 a0 = _mm256_broadcast_ss(a + 0);                                                          \
+        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);                          \
+        __m256 a1 = _mm256_broadcast_ss(a + 1);                                                          \
+        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);                          \
+        __m256 a2 = _mm256_broadcast_ss(a + 2);                                                          \
+        c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);                          \
+        __m256 a3 = _mm256_broadcast_ss(a + 3);                                                          \
+        c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);                          \
+        __m256 a4 = _mm256_broadcast_ss(a + 4);                                                          \
+        c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);                          \
+        __m256 a5 = _mm256_broadcast_ss(a + 5);                                                          \
+        c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);                          \
+        a += MR; b += NR;                                                                                \
+    }                                                                                                    \
+    __m256 base0 = _mm256_setzero_ps(), base1 = _mm256_setzero_ps();                                     \
+    if (first && bias) { base0 = _mm256_loadu_ps(bias); base1 = _mm256_loadu_ps(bias + 8); }             \
+    VK_STORE_ROW(0, c00, c01) VK_STORE_ROW(1, c10, c11) VK_STORE_ROW(2, c20, c21)                        \
+    VK_STORE_ROW(3, c30, c31) VK_STORE_ROW(4, c40, c41) VK_STORE_ROW(5, c50, c51)
+
+#define VK_STORE_ROW(row, lo, hi)                                                                        \
+    _mm256_storeu_ps(c + row * ldc, _mm256_add_ps(first ? base0 : _mm256_loadu_ps(c + row * ldc), lo));  \
+    _mm256_storeu_ps(c + row * ldc + 8, _mm256_add_ps(first ? base1 : _mm256_loadu_ps(c + row * ldc + 8), hi));
+
+#define VK_LOAD_FLOAT(b0, b1) b0 = _mm256_load_ps(b); b1 = _mm256_load_ps(b + 8);
+#define VK_LOAD_BF16(b0, b1)                                                                             \
+    __m256i raw = _mm256_load_si256((const __m256i *)b);                                                 \
+    b0 = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, raw));                                          \
+    b1 = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, raw));
+
+VK_AVX2 static void kernel_avx2(long kc, const float *a, const void *bv, float *c, long ldc, int first, const float *bias) {
+    const float *b = bv;
+    VK_TILE_AVX2(VK_LOAD_FLOAT)
+}
+
 VK_AVX2 static void kernel_bf16_avx2(long kc, const float *a, const void *bv, float *c, long ldc, int first, const float *bias) {
     const uint16_t *b = bv;
-    for (int row = 0; row < MR; row++) {
-        _mm_prefetch((const char *)(c + row * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + row * ldc + 15), _MM_HINT_T0);
-    }
     const __m256i zero = _mm256_setzero_si256();
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    for (long p = 0; p < kc; p++) {
-        __m256i raw = _mm256_load_si256((const __m256i *)b);
-        __m256 b0 = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, raw));
-        __m256 b1 = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, raw));
-        __m256 a0 = _mm256_broadcast_ss(a + 0);
-        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
-        __m256 a1 = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
-        __m256 a2 = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
-        __m256 a3 = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
-        __m256 a4 = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
-        __m256 a5 = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
-        a += MR; b += NR;
-    }
-    __m256 base0 = _mm256_setzero_ps(), base1 = _mm256_setzero_ps();
-    if (first && bias) { base0 = _mm256_loadu_ps(bias); base1 = _mm256_loadu_ps(bias + 8); }
-#define VK_STORE(row, lo, hi) \
-    _mm256_storeu_ps(c + row * ldc, _mm256_add_ps(first ? base0 : _mm256_loadu_ps(c + row * ldc), lo)); \
-    _mm256_storeu_ps(c + row * ldc + 8, _mm256_add_ps(first ? base1 : _mm256_loadu_ps(c + row * ldc + 8), hi));
-    VK_STORE(0, c00, c01) VK_STORE(1, c10, c11) VK_STORE(2, c20, c21)
-    VK_STORE(3, c30, c31) VK_STORE(4, c40, c41) VK_STORE(5, c50, c51)
-#undef VK_STORE
+    VK_TILE_AVX2(VK_LOAD_BF16)
 }
 #endif
+
+typedef void (*kernel_fn)(long, const float *, const void *, float *, long, int, const float *);
 
 // The layout of a pre-packed B: K is cut into KC-deep blocks, block `pc` starts at `pc * Np`
 // (Np = N rounded up to NR), and holds the NR-wide panels of pack_b, panel `j` at `j * kc`.
