@@ -11,6 +11,11 @@ public struct LabelledTexts: Sendable {
 
     public var count: Int { texts.count }
 
+    /// Texts with their label ids into `labelNames` (`labels[i]` labels `texts[i]`).
+    public init(texts: [String], labels: [Int], labelNames: [String]) {
+        self.texts = texts; self.labels = labels; self.labelNames = labelNames
+    }
+
     /// The text column when none is named: the first of these a file has (Hugging Face datasets
     /// call it `text`, GLUE `sentence`, review corpora `review`).
     public static let defaultTextColumns = ["text", "sentence", "review", "content"]

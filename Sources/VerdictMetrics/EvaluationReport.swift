@@ -65,14 +65,21 @@ public struct EvaluationReport: Sendable {
         return svg + "</svg>"
     }
 
+    /// Indices of the wrongly predicted examples, the most confident prediction first (ties in
+    /// input order), at most `limit` of them: the examples worth reading first.
+    public func mostConfidentlyWrong(limit: Int = 25) -> [Int] {
+        let wrong = yTrue.indices.filter { $0 < yPred.count && $0 < confidence.count && yTrue[$0] != yPred[$0] }
+        return Array(wrong.sorted { confidence[$0] > confidence[$1] || (confidence[$0] == confidence[$1] && $0 < $1) }.prefix(max(0, limit)))
+    }
+
     /// The whole page.
     public func html(worstExamples: Int = 25) -> String {
         let labels = Array(0..<labelNames.count)
         let report = ClassificationMetrics.classificationReport(yTrue, yPred, labels: labels, targetNames: labelNames, digits: 4)
-        let wrong = yTrue.indices.filter { yTrue[$0] != yPred[$0] }.sorted { confidence[$0] > confidence[$1] }.prefix(worstExamples)
+        let wrong = mostConfidentlyWrong(limit: worstExamples)
         var rows = ""
         for i in wrong {
-            rows += "<tr><td>\(Self.escape(labelNames[yTrue[i]]))</td><td>\(Self.escape(labelNames[yPred[i]]))</td><td>\(String(format: "%.4f", confidence[i]))</td><td>\(Self.escape(texts[i]))</td></tr>\n"
+            rows += "<tr><td>\(Self.escape(labelNames[yTrue[i]]))</td><td>\(Self.escape(labelNames[yPred[i]]))</td><td>\(String(format: "%.4f", confidence[i]))</td><td>\(Self.escape(i < texts.count ? texts[i] : ""))</td></tr>\n"
         }
         return """
         <!doctype html>
