@@ -16,6 +16,8 @@ public struct Checkpoint {
     public var files: [URL]
     /// Stored element type of the first floating-point tensor (what `save` reproduces by default).
     public var storedDType: DType
+    /// Stored element type of each tensor whose file says it (safetensors, GGUF; not pickles).
+    public var storedDTypes: [String: DType] = [:]
     /// The int8 weights of a checkpoint in Verdict's quantised layout (`QuantizedLayout`), packed
     /// for the int8 multiply; their names are in `names`, not in `tensors`.
     public var quantizedWeights: [String: QuantizedMatrix] = [:]
@@ -117,6 +119,7 @@ public struct Checkpoint {
     private mutating func add(_ name: String, _ t: Tensor, dtype: DType?) throws {
         if tensors[name] == nil { names.append(name) }
         if names.count == 1, let dtype { storedDType = dtype }
+        storedDTypes[name] = dtype
         tensors[name] = t
     }
 }

@@ -104,6 +104,7 @@ enum ParameterLoader {
         var used = Set<String>()
         var p = ParameterStore()
         var quantized: [(String, QuantizedMatrix)] = []
+        var everyParameterBFloat16 = !checkpoint.tensors.isEmpty
         for (name, shape) in encoder.parameterShapes + headShapes {
             let candidates = candidates(name)
             if let found = candidates.first(where: { checkpoint.quantizedWeights[$0] != nil }), let matrix = checkpoint.quantizedWeights[found] {
@@ -120,15 +121,17 @@ enum ParameterLoader {
                     throw CheckpointError.tensorMismatch(name: found, reason: "checkpoint shape \(t.shape), model expects \(stored) (check config.json)")
                 }
                 if transposed.contains(name) { t = t.transposed() }
+                if checkpoint.storedDTypes[found] != .bfloat16 { everyParameterBFloat16 = false }
                 p[name] = t
                 used.formUnion(candidates.filter { checkpoint.tensors[$0] != nil })
             } else {
                 p[name] = initialTensor(name, shape, rng: &rng)
-                if !encoder.buffers.contains(name) { report.missingKeys.append(name) }
+                if !encoder.buffers.contains(name) { report.missingKeys.append(name); everyParameterBFloat16 = false }
             }
         }
         // Installed last: setting a dense tensor afterwards would unpack them again.
         p.install(quantized: quantized, order: (encoder.parameterShapes + headShapes).map(\.0))
+        if everyParameterBFloat16 && quantized.isEmpty { p.storedPrecision = .bfloat16 }   // after the last change, which resets it
         report.unexpectedKeys = checkpoint.names.filter { !used.contains($0) && !encoder.ignoresCheckpointTensor($0) }
         return (p, report)
     }

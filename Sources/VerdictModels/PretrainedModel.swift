@@ -19,9 +19,11 @@ extension PretrainedModel {
     /// changing a weight afterwards still works (it is unpacked exactly), so the model can still be
     /// saved or trained. With `.int8` every `Linear` layer (the head's too) is quantised instead
     /// (dynamic quantisation, `InferencePrecision`); reading a weight then gives its dequantised value.
-    /// `nil` keeps the model's own precision: int8 for a checkpoint from `verdict quantize`, else fp32.
+    /// `nil` keeps the model's own precision (`ParameterStore.defaultInferencePrecision`): int8 for
+    /// a checkpoint from `verdict quantize`, bfloat16 for one stored entirely in bfloat16 (the same
+    /// values at half the packed memory), else float32.
     public func prepareForInference(precision: InferencePrecision? = nil) {
-        let precision = precision ?? parameters.precision
+        let precision = precision ?? parameters.defaultInferencePrecision
         Allocator.keepFreedMemoryForReuse()
         var probe = parameters
         probe.linearNames = LinearNameRecorder()

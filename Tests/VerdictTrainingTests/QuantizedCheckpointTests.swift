@@ -66,6 +66,44 @@ final class QuantizedCheckpointTests: XCTestCase {
         }
     }
 
+    /// `verdict quantize --dtype bfloat16`: a plain bfloat16 checkpoint (every tensor rounded, as
+    /// `model.to(torch.bfloat16)` saves it) that reloads computing in bfloat16 by default, with
+    /// exactly the scores of float32 panels of the same weights; a model with a fresh head, or
+    /// changed by training, no longer defaults to bfloat16.
+    func testBFloat16FolderReloadsComputingInBFloat16() throws {
+        for source in Self.models {
+            let out = temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: out) }
+            let original = try AutoModelForSequenceClassification.from(pretrained: source.path)
+            XCTAssertEqual(original.parameters.defaultInferencePrecision, .float32, source.lastPathComponent)
+            let inputs = try batches(source, oneEach: original.maxBatchSequences == 1)
+            try ModelSaving.save(try AutoModelForSequenceClassification.from(pretrained: source.path), tokenizerFolder: source, to: out, dtype: .bfloat16)
+            XCTAssertTrue(try SafeTensorsFile(url: out.appendingPathComponent("model.safetensors")).names.allSatisfy {
+                try SafeTensorsFile(url: out.appendingPathComponent("model.safetensors")).dtype(of: $0) == .bfloat16 })
+            let loaded = try AutoModelForSequenceClassification.from(pretrained: out.path)
+            XCTAssertEqual(loaded.parameters.defaultInferencePrecision, .bfloat16, source.lastPathComponent)
+            XCTAssertEqual(loaded.parameters.precision, .float32, "not packed before prepareForInference")
+            loaded.prepareForInference()
+            XCTAssertEqual(loaded.parameters.precision, .bfloat16, source.lastPathComponent)
+            let asFloat = try AutoModelForSequenceClassification.from(pretrained: out.path)
+            asFloat.prepareForInference(precision: .float32)
+            for input in inputs {
+                let got = try loaded.logits(input), exact = try original.logits(input)
+                XCTAssertEqual(got.scalars, try asFloat.logits(input).scalars, "\(source.lastPathComponent): its weights are bfloat16 already, so float32 panels give the same bits")
+                XCTAssertLessThan(got.maxAbsDifference(exact), 0.02 * max(1, exact.scalars.map(abs).max()!), source.lastPathComponent)
+            }
+            // A changed weight is no longer the checkpoint's bfloat16 value.
+            let trained = try AutoModelForSequenceClassification.from(pretrained: out.path)
+            let name = try XCTUnwrap(trained.parameters.names.first)
+            trained.parameters.modify(name) { $0.scalars[0] += 1e-3 }
+            XCTAssertEqual(trained.parameters.defaultInferencePrecision, .float32)
+            // A new head (fresh float32 weights) keeps float32.
+            let relabelled = try AutoModelForSequenceClassification.from(pretrained: out.path, labels: ["a", "b", "c", "d", "e", "f", "g"])
+            XCTAssertFalse(relabelled.loadReport.missingKeys.isEmpty, source.lastPathComponent)
+            XCTAssertEqual(relabelled.parameters.defaultInferencePrecision, .float32, source.lastPathComponent)
+        }
+    }
+
     func testHostileInt8TensorsAndForeignMethodsAreRefused() throws {
         let source = Self.models[0], out = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: out) }

@@ -29,6 +29,14 @@ public struct ParameterStore: Sendable {
     /// The precision `Linear` layers compute in: `.float32` unless `prepareForInference(precision:)` chose another.
     public var precision: InferencePrecision { packedWeights?.precision ?? .float32 }
 
+    /// `.bfloat16` when every parameter was read from a checkpoint that stores it as bfloat16, so
+    /// packing the weights as bfloat16 changes no value; else `.float32` (set by the loader).
+    public internal(set) var storedPrecision = InferencePrecision.float32
+
+    /// What `prepareForInference(precision: nil)` chooses: the precision already prepared (int8
+    /// for a checkpoint in Verdict's quantised layout), else `storedPrecision`.
+    public var defaultInferencePrecision: InferencePrecision { packedWeights?.precision ?? storedPrecision }
+
     /// The packed form of the 2-D tensor `name`, when `prepareForInference()` was called.
     func packedWeight(_ name: String) -> PackedWeight? {
         guard let packedWeights else { return nil }
@@ -78,8 +86,10 @@ public struct ParameterStore: Sendable {
     var linearNames: LinearNameRecorder? = nil
 
     /// Called before any tensor changes: restores released weights, then gives this store a fresh
-    /// cache (copies of this store keep their still valid one).
+    /// cache (copies of this store keep their still valid one). Changed values are no longer the
+    /// checkpoint's, so they are no longer known to be bfloat16 (`storedPrecision`).
     private mutating func invalidatePackedWeights() {
+        storedPrecision = .float32
         guard let cache = packedWeights else { return }
         for name in released.keys { tensors[name] = cache.existing(name)?.unpackedLinearWeight() }
         released = [:]
