@@ -283,17 +283,11 @@ void vk_f16_to_f32(const uint16_t *src, float *dst, long n) {
 }
 
 void vk_bf16_to_f32(const uint16_t *src, float *dst, long n) {
-    for (long i = 0; i < n; i++) { uint32_t b = (uint32_t)src[i] << 16; memcpy(dst + i, &b, 4); }
+    for (long i = 0; i < n; i++) dst[i] = vk_bf16_widen(src[i]);
 }
 
 void vk_f32_to_f16(const float *src, uint16_t *dst, long n) { for (long i = 0; i < n; i++) dst[i] = float_to_half(src[i]); }
 
 void vk_f32_to_bf16(const float *src, uint16_t *dst, long n) {
-    for (long i = 0; i < n; i++) {
-        uint32_t x;
-        memcpy(&x, src + i, 4);
-        if ((x & 0x7fffffff) > 0x7f800000) { dst[i] = (uint16_t)((x >> 16) | 0x40); continue; }
-        x += 0x7fff + ((x >> 16) & 1);
-        dst[i] = (uint16_t)(x >> 16);
-    }
+    for (long i = 0; i < n; i++) dst[i] = vk_bf16_round(src[i]);
 }

@@ -167,14 +167,6 @@ static void pack_a(int transA, const float *A, long lda, long i0, long mc, long 
 // floats: one 32-byte load and two shuffles per row instead of two loads.
 static inline long bf16_slot(long j) { return (j & 3) | ((j & 4) << 1) | ((j & 8) >> 1); }
 
-static inline uint16_t bf16_round(float x) {
-    uint32_t u; memcpy(&u, &x, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);   // NaN stays NaN
-    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1)) >> 16);                  // nearest, ties to even
-}
-
-static inline float bf16_widen(uint16_t h) { uint32_t u = (uint32_t)h << 16; float x; memcpy(&x, &u, 4); return x; }
-
 // ---- Micro-kernels ---------------------------------------------------------------------------
 // c[MR x NR] (row stride ldc) += a-panel * b-panel; with `first`, c = a-panel * b-panel + bias
 // instead (c is not read; bias may be NULL). One body per instruction set, B_AT / LOAD_B reading
@@ -192,7 +184,7 @@ static inline float bf16_widen(uint16_t h) { uint32_t u = (uint32_t)h << 16; flo
         for (int j = 0; j < NR; j++) c[i * ldc + j] = (first ? (bias ? bias[j] : 0.0f) : c[i * ldc + j]) + acc[i][j];
 
 #define VK_FLOAT_AT(p, j) b[(p) * NR + (j)]
-#define VK_BF16_AT(p, j) bf16_widen(b[(p) * NR + bf16_slot(j)])
+#define VK_BF16_AT(p, j) vk_bf16_widen(b[(p) * NR + bf16_slot(j)])
 
 static void kernel_portable(long kc, const float *a, const void *bv, float *c, long ldc, int first, const float *bias) {
     const float *b = bv;
@@ -380,7 +372,7 @@ void vk_pack_b_bf16(int transB, long N, long K, const float *B, long ldb, uint16
             uint16_t *column = block + n / NR * NR * kc + bf16_slot(n % NR);
             for (long p = 0; p < kc; p++) {
                 float v = n >= N ? 0.0f : transB ? B[n * ldb + pc + p] : B[(pc + p) * ldb + n];
-                column[p * NR] = bf16_round(v);
+                column[p * NR] = vk_bf16_round(v);
             }
         }
     }
@@ -393,7 +385,7 @@ void vk_unpack_b_bf16(long N, long K, const uint16_t *packed, float *B) {
         const uint16_t *block = packed + pc * np;
         for (long n = 0; n < N; n++) {
             const uint16_t *panel = block + n / NR * NR * kc;
-            for (long p = 0; p < kc; p++) B[n * K + pc + p] = bf16_widen(panel[p * NR + bf16_slot(n % NR)]);
+            for (long p = 0; p < kc; p++) B[n * K + pc + p] = vk_bf16_widen(panel[p * NR + bf16_slot(n % NR)]);
         }
     }
 }

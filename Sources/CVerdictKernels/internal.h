@@ -1,6 +1,8 @@
 #ifndef CVERDICT_INTERNAL_H
 #define CVERDICT_INTERNAL_H
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #define VK_X86 1
@@ -15,6 +17,22 @@
 /// of VK_SCRATCH_*; the buffer holds at least `count` floats, 64-byte aligned; NULL when out of memory.
 enum { VK_SCRATCH_GEMM_A, VK_SCRATCH_GEMM_B, VK_SCRATCH_GEMM_SHARED, VK_SCRATCH_ATTENTION, VK_SCRATCH_SLOTS };
 float *vk_thread_scratch(int slot, size_t count);
+
+/// bfloat16 from float: rounded to nearest, ties to even; a NaN stays a (quiet) NaN.
+static inline uint16_t vk_bf16_round(float x) {
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1)) >> 16);
+}
+
+/// float from bfloat16, exactly.
+static inline float vk_bf16_widen(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &u, 4);
+    return x;
+}
 
 #if VK_X86
 #include <immintrin.h>

@@ -38,7 +38,7 @@ struct BenchScalingCommand: ParsableCommand {
                     let entries = OpProfiler.entries
                     OpProfiler.setEnabled(false)
                     let share = { (kinds: [OpProfiler.Kind]) in entries.filter { kinds.contains($0.kind) }.reduce(0) { $0 + $1.seconds } / elapsed }
-                    let attention = share([.attention]), dense = share([.linearFloat32, .linearInt8])
+                    let attention = share([.attention]), dense = share([.linearFloat32, .linearInt8, .linearBFloat16])
                     let perBatch = elapsed / Double(runs)
                     print(String(format: "| %d | %d | %.1f | %.2f | %.2f | %.0f %% | %.0f %% | %.0f %% | %d |", batch, length, Double(batch) / perBatch,
                                  perBatch * 1000, perBatch * 1000 / Double(batch * length) * 1000, 100 * attention, 100 * dense,

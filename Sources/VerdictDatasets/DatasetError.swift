@@ -10,6 +10,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case invalidJSON(path: String, line: Int, reason: String)
     case mixedLabelTypes(path: String, line: Int, column: String, value: String, expected: String)
     case emptyLabel(path: String, line: Int, column: String)
+    case labelIdOutOfRange(path: String, line: Int, column: String, value: String, limit: Int)
     case duplicateColumn(path: String, column: String)
 
     public var description: String {
@@ -24,6 +25,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case let .invalidJSON(path, line, reason): return "\(path):\(line): \(reason)"
         case let .mixedLabelTypes(path, line, column, value, expected):
             return "\(path):\(line): column \"\(column)\" mixes label types: \"\(value)\" where \(expected) was expected (pass the label names to relate ids and names)"
+        case let .labelIdOutOfRange(path, line, column, value, limit):
+            return "\(path):\(line): column \"\(column)\" has class id \(value), but integer labels name classes 0, 1, 2, … below \(limit)"
         case let .emptyLabel(path, line, column): return "\(path):\(line): column \"\(column)\" is empty (every training row needs a label)"
         case let .duplicateColumn(path, column): return "\(path): the header names column \"\(column)\" more than once"
         }

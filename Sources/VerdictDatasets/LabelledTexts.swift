@@ -57,6 +57,10 @@ public struct LabelledTexts: Sendable {
             }
             if idsFirst {
                 let maxId = raw.compactMap { Int($0) }.max() ?? 0
+                // Ids name classes 0…maxId: one stray huge id must not ask for billions of names.
+                if maxId > max(100_000, raw.count), let odd = raw.firstIndex(where: { Int($0) == maxId }) {
+                    throw DatasetError.labelIdOutOfRange(path: url.path, line: lines[odd], column: labelColumn, value: raw[odd], limit: max(100_000, raw.count))
+                }
                 names = (0...max(0, maxId)).map(String.init)
             } else {
                 names = Array(Set(raw)).sorted()

@@ -66,10 +66,11 @@ public struct EvaluationReport: Sendable {
     }
 
     /// Indices of the wrongly predicted examples, the most confident prediction first (ties in
-    /// input order), at most `limit` of them: the examples worth reading first.
+    /// input order, NaN confidences last), at most `limit` of them: the examples worth reading first.
     public func mostConfidentlyWrong(limit: Int = 25) -> [Int] {
         let wrong = yTrue.indices.filter { $0 < yPred.count && $0 < confidence.count && yTrue[$0] != yPred[$0] }
-        return Array(wrong.sorted { confidence[$0] > confidence[$1] || (confidence[$0] == confidence[$1] && $0 < $1) }.prefix(max(0, limit)))
+        func key(_ i: Int) -> Double { confidence[i].isNaN ? -.infinity : confidence[i] }
+        return Array(wrong.sorted { key($0) > key($1) || (key($0) == key($1) && $0 < $1) }.prefix(max(0, limit)))
     }
 
     /// The whole page.

@@ -19,6 +19,8 @@ extension PretrainedModel {
     /// changing a weight afterwards still works (it is unpacked exactly), so the model can still be
     /// saved or trained. With `.int8` every `Linear` layer (the head's too) is quantised instead
     /// (dynamic quantisation, `InferencePrecision`); reading a weight then gives its dequantised value.
+    /// With `.bfloat16` it gives the rounded value. Either way that value is what the model keeps, even
+    /// after preparing it again in another precision: load the checkpoint again for the original weights.
     /// `nil` keeps the model's own precision (`ParameterStore.defaultInferencePrecision`): int8 for
     /// a checkpoint from `verdict quantize`, bfloat16 for one stored entirely in bfloat16 (the same
     /// values at half the packed memory), else float32.

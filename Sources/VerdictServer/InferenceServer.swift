@@ -254,7 +254,7 @@ public final class InferenceServer: Sendable {
         return .object([
             ("model_id", .string(configuration.modelID)),
             ("model_sha", optional(configuration.modelSHA)),
-            ("model_dtype", .string(model.precision.rawValue)),   // "float32", or "int8" with --dtype int8
+            ("model_dtype", .string(model.precision.rawValue)),   // "float32", "int8" or "bfloat16" (--dtype, or the checkpoint's own)
             ("served_model_name", .string(configuration.modelID)),
             ("model_type", model.typeDescription),
             ("max_concurrent_requests", .int(configuration.maxQueuedInputs)),

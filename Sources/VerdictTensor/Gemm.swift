@@ -113,6 +113,10 @@ public final class PackedMatrix: @unchecked Sendable {
         self.element = element
         let count = max(1, vk_packed_b_count(columns, depth))
         storage = UnsafeMutableRawPointer.allocate(byteCount: count * element.byteCount, alignment: 64)
+        switch element {
+        case .float32: storage.bindMemory(to: Float.self, capacity: count)
+        case .bfloat16: storage.bindMemory(to: UInt16.self, capacity: count)
+        }
         weight.scalars.withUnsafeBufferPointer { w in
             guard let base = w.baseAddress else { return }
             switch element {

@@ -7,6 +7,7 @@ public enum OpProfiler {
     public enum Kind: String, CaseIterable, Sendable {
         case linearFloat32 = "Linear (fp32 matrix multiply + bias)"
         case linearInt8 = "Linear (int8: quantise rows + multiply + bias)"
+        case linearBFloat16 = "Linear (bfloat16 weights, fp32 multiply + bias)"
         case attention = "attention (scores, softmax, weighted values)"
         case norm = "LayerNorm / RMSNorm"
         case activation = "activation (GELU, SiLU, ...)"

@@ -120,6 +120,8 @@ final class DatasetTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("no column \"label or labels\""), "\($0)")
         }
         XCTAssertEqual(try LabelledTexts.load(neither, textColumn: "body", labelColumn: "stars").labelNames, ["0", "1", "2", "3"])
+        let huge = try write("text,label\na,0\nb,999999999999\n", "csv")
+        XCTAssertThrowsError(try LabelledTexts.load(huge)) { XCTAssertTrue("\($0)".contains(":3: column \"label\" has class id 999999999999"), "\($0)") }
     }
 
     /// SST-2 train (67k rows): load + stratified split timing (printed; the bound lives in the issue, not here).

@@ -67,7 +67,8 @@ void vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const floa
                      const float *packed, long packed_n, long n0, float beta, const float *bias, float *C, long ldc);
 
 /// vk_pack_b in bfloat16 (rounded to nearest, ties to even): the same panels at half the memory,
-/// each 16-wide row in the order vk_sgemm_packed_bf16's kernel widens; vk_packed_b_count values.
+/// each 16-wide row in the order vk_sgemm_packed_bf16's kernel widens; `packed` holds
+/// vk_packed_b_count values, 32-byte aligned.
 void vk_pack_b_bf16(int transB, long N, long K, const float *B, long ldb, uint16_t *packed);
 /// The inverse of vk_pack_b_bf16(1, N, K, B, K, packed): the rounded weights as floats, [N, K].
 void vk_unpack_b_bf16(long N, long K, const uint16_t *packed, float *B);

@@ -9,7 +9,8 @@ extension ParameterStore {
     func linear(_ x: Tensor, _ prefix: String) -> Tensor {
         linearNames?.record(prefix + ".weight")
         switch packedWeight(prefix + ".weight") {
-        case .float32(let packed)?: return OpProfiler.measure(.linearFloat32) { Ops.linear(x, packedWeight: packed, bias: tensors[prefix + ".bias"]) }
+        case .panels(let packed)?:
+            return OpProfiler.measure(packed.element == .bfloat16 ? .linearBFloat16 : .linearFloat32) { Ops.linear(x, packedWeight: packed, bias: tensors[prefix + ".bias"]) }
         case .int8(let quantized)?: return OpProfiler.measure(.linearInt8) { Ops.linear(x, quantizedWeight: quantized, bias: tensors[prefix + ".bias"]) }
         case nil: break
         }

@@ -47,8 +47,9 @@ public struct ParameterStore: Sendable {
 
     /// Packs each of `names` (2-D `Linear` weights) and drops its dense copy right away, one
     /// weight at a time, so memory never holds both copies of the model: half the weight memory
-    /// of a model that only predicts. Reading such a weight unpacks it exactly; changing any
-    /// tensor brings every dense copy back first.
+    /// of a model that only predicts. Reading such a weight unpacks it (exactly from `Float`
+    /// panels; rounded from bfloat16, dequantised from int8); changing any tensor brings every
+    /// dense copy back first, from those values.
     public mutating func packReleasingDenseCopies(_ names: [String], precision: InferencePrecision = .float32) {
         prepareForInference(precision: precision)
         guard let packedWeights else { return }
@@ -172,14 +173,14 @@ final class LinearNameRecorder: @unchecked Sendable {
 /// A `Linear` weight in the form the matrix multiply reads.
 enum PackedWeight: Sendable {
     /// Packed `Float` or bfloat16 panels (`PackedMatrix.element`).
-    case float32(PackedMatrix)
+    case panels(PackedMatrix)
     case int8(QuantizedMatrix)
 
     /// The dense weight: exactly the original for `Float` panels, rounded for bfloat16 ones, the
     /// dequantised one for `.int8`.
     func unpackedLinearWeight() -> Tensor {
         switch self {
-        case .float32(let m): return m.unpackedLinearWeight()
+        case .panels(let m): return m.unpackedLinearWeight()
         case .int8(let m): return m.dequantizedLinearWeight()
         }
     }
@@ -202,8 +203,8 @@ final class PackedWeightCache: @unchecked Sendable {
         if let hit = lock.withLock({ entries[name] }) { return hit }
         let packed: PackedWeight
         switch precision {
-        case .float32: packed = .float32(PackedMatrix(linearWeight: weight))
-        case .bfloat16: packed = .float32(PackedMatrix(linearWeight: weight, element: .bfloat16))
+        case .float32: packed = .panels(PackedMatrix(linearWeight: weight))
+        case .bfloat16: packed = .panels(PackedMatrix(linearWeight: weight, element: .bfloat16))
         case .int8: packed = .int8(QuantizedMatrix(linearWeight: weight))
         }
         return lock.withLock {
