@@ -6,7 +6,8 @@ Usage: python tools/make_metric_fixtures.py Fixtures/metrics/sklearn.golden.json
 
 1,000 random cases: 2-10 classes, 1-80 samples, classes missing from the predictions and/or
 from the truth, sometimes an explicit `labels` list (with labels that never occur), zero_division
-0 or 1, digits 2 or 4, with or without target names. Each line holds the inputs and every metric.
+0 or 1, digits 2 or 4, with or without target names. Each line holds the inputs and every metric,
+the classification report both as text and as values (`output_dict=True`).
 """
 import gzip, json, random, sys
 import numpy as np
@@ -49,6 +50,7 @@ def main():
             if labels is None and set(y) | set(p) <= {0, 1} and len(set(y) | set(p)) == 2:
                 row["binary"] = prfs(y, p, average="binary", pos_label=1, zero_division=zd)[:3]
             row["report"] = classification_report(y, p, labels=labels, target_names=names, digits=digits, zero_division=zd)
+            row["report_dict"] = classification_report(y, p, labels=labels, target_names=names, zero_division=zd, output_dict=True)
             if len(set(y)) == 2 and case % 2 == 0:
                 scores = [round(rng.random(), 2) for _ in y]
                 yb = [1 if v == max(y) else 0 for v in y]

@@ -27,6 +27,29 @@ public struct PRFScore: Equatable, Sendable {
     public var support: Int
 }
 
+/// scikit-learn's `classification_report`: its values (what `output_dict=True` returns) and its text.
+public struct ClassificationReport: Sendable, Equatable, CustomStringConvertible {
+    /// One class's row: its name (a target name, or the label id) and scores.
+    public struct ClassRow: Sendable, Equatable {
+        public var name: String
+        public var score: PRFScore
+    }
+
+    /// One row per class, in the order of the labels.
+    public var classes: [ClassRow]
+    /// The accuracy, when the rows cover every label that occurs (scikit-learn then reports
+    /// "accuracy" in place of the micro average); `nil` otherwise.
+    public var accuracy: Double?
+    /// The micro average, reported when `accuracy` is `nil`.
+    public var microAverage: PRFScore?
+    public var macroAverage: PRFScore
+    public var weightedAverage: PRFScore
+    /// The report as scikit-learn prints it.
+    public var text: String
+
+    public var description: String { text }
+}
+
 /// Classification metrics computed exactly as scikit-learn computes them, for integer labels.
 public enum ClassificationMetrics {
     /// The sorted union of labels in `yTrue` and `yPred` (`unique_labels`).
@@ -153,6 +176,12 @@ public enum ClassificationMetrics {
     /// `classification_report` as text, character for character as scikit-learn prints it.
     public static func classificationReport(_ yTrue: [Int], _ yPred: [Int], labels: [Int]? = nil, targetNames: [String]? = nil,
                                             digits: Int = 2, zeroDivision: ZeroDivision = .zero) -> String {
+        report(yTrue, yPred, labels: labels, targetNames: targetNames, digits: digits, zeroDivision: zeroDivision).text
+    }
+
+    /// `classification_report` as values (scikit-learn's `output_dict=True`) with its text.
+    public static func report(_ yTrue: [Int], _ yPred: [Int], labels: [Int]? = nil, targetNames: [String]? = nil,
+                              digits: Int = 2, zeroDivision: ZeroDivision = .zero) -> ClassificationReport {
         let present = uniqueLabels(yTrue, yPred)
         let labels = labels ?? present
         let names = targetNames ?? labels.map(String.init)
@@ -166,7 +195,11 @@ public enum ClassificationMetrics {
                       score: score(yTrue, yPred, average: average, labels: labels, zeroDivision: zeroDivision),
                       f1Only: average == .micro && microIsAccuracy)
         }
-        return formatReport(names: names, rows: rows, averages: averages, digits: digits, floatSupports: floatSupports)
+        return ClassificationReport(classes: zip(names, rows).map { ClassificationReport.ClassRow(name: $0, score: $1) },
+                                    accuracy: microIsAccuracy ? averages[0].score.f1 : nil,
+                                    microAverage: microIsAccuracy ? nil : averages[0].score,
+                                    macroAverage: averages[1].score, weightedAverage: averages[2].score,
+                                    text: formatReport(names: names, rows: rows, averages: averages, digits: digits, floatSupports: floatSupports))
     }
 
     /// One summary line of a report: an average (or "accuracy", printed in the f1 column only).

@@ -58,6 +58,23 @@ final class MetricParityTests: XCTestCase {
                                                                     digits: c["digits"] as! Int, zeroDivision: zd)
             XCTAssertEqual(report, c["report"] as! String, "case \(i) report")
             if report == c["report"] as! String { reports += 1 }
+            // The same report as values: scikit-learn's output_dict.
+            let values = ClassificationMetrics.report(y, p, labels: labels, targetNames: c["target_names"] as? [String], zeroDivision: zd)
+            XCTAssertEqual(values.text, ClassificationMetrics.classificationReport(y, p, labels: labels, targetNames: c["target_names"] as? [String], zeroDivision: zd))
+            let dict = c["report_dict"] as! [String: Any]
+            func check(_ score: PRFScore, _ key: String) {
+                guard let want = dict[key] as? [String: Any] else { return XCTFail("case \(i): no \(key) in output_dict") }
+                assertClose(score.precision, num(want["precision"]), "case \(i) \(key) precision")
+                assertClose(score.recall, num(want["recall"]), "case \(i) \(key) recall")
+                assertClose(score.f1, num(want["f1-score"]), "case \(i) \(key) f1")
+                XCTAssertEqual(Double(score.support), num(want["support"]), "case \(i) \(key) support")
+            }
+            for row in values.classes { check(row.score, row.name) }
+            check(values.macroAverage, "macro avg")
+            check(values.weightedAverage, "weighted avg")
+            if let accuracy = values.accuracy { assertClose(accuracy, num(dict["accuracy"]), "case \(i) accuracy") } else { XCTAssertNil(dict["accuracy"], "case \(i)") }
+            if let micro = values.microAverage { check(micro, "micro avg") } else { XCTAssertNil(dict["micro avg"], "case \(i)") }
+            XCTAssertEqual(dict.count, values.classes.count + 2 + 1, "case \(i): output_dict keys")
             if let auc = c["auc"] as? [String: Any] {
                 assertClose(ClassificationMetrics.rocAUC(auc["y"] as! [Int], scores: (auc["scores"] as! [NSNumber]).map(\.doubleValue)), num(auc["value"]), "case \(i) auc")
             }

@@ -186,14 +186,14 @@ transcript.record("test_logits", testLogits)
 transcript.record("test_probabilities", testLogits.map { Logits.softmax($0.map(Float.init)) })
 transcript.show("test_accuracy", ClassificationMetrics.accuracy(truth, predicted))
 let classIds = Array(labelNames.indices)
-let report = ClassificationMetrics.classificationReport(truth, predicted, labels: classIds, targetNames: labelNames, digits: 4)
+let report = ClassificationMetrics.report(truth, predicted, labels: classIds, targetNames: labelNames, digits: 4)
 print(report)
-transcript.record("classification_report", report)
+transcript.record("classification_report", report.text)
+// The same report as values, as scikit-learn's output_dict=True gives it.
 func scores(_ s: PRFScore) -> [String: Any] { ["precision": s.precision, "recall": s.recall, "f1-score": s.f1, "support": s.support] }
-var reportValues: [String: Any] = ["accuracy": ClassificationMetrics.accuracy(truth, predicted),
-                                   "macro avg": scores(ClassificationMetrics.score(truth, predicted, average: .macro, labels: classIds)),
-                                   "weighted avg": scores(ClassificationMetrics.score(truth, predicted, average: .weighted, labels: classIds))]
-for (name, s) in zip(labelNames, ClassificationMetrics.perClass(truth, predicted, labels: classIds)) { reportValues[name] = scores(s) }
+var reportValues: [String: Any] = ["accuracy": report.accuracy ?? .nan, "macro avg": scores(report.macroAverage),
+                                   "weighted avg": scores(report.weightedAverage)]
+for row in report.classes { reportValues[row.name] = scores(row.score) }
 transcript.record("report", reportValues)
 let confusion = ClassificationMetrics.confusionMatrix(truth, predicted, labels: classIds)
 print("confusion matrix (rows: true \(labelNames), columns: predicted)")
