@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "VerdictProgress", swiftSettings: settings),
         .target(name: "VerdictTokenizers", dependencies: ["VerdictJSON", "VerdictTensor"], swiftSettings: settings),
         .target(name: "VerdictHub", dependencies: ["CVerdictKernels", "VerdictJSON", "VerdictProgress", "VerdictTensor"], swiftSettings: settings),
-        .target(name: "VerdictModels", dependencies: ["VerdictHub", "VerdictJSON", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
+        .target(name: "VerdictModels", dependencies: ["CVerdictKernels", "VerdictHub", "VerdictJSON", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .target(name: "VerdictDatasets", dependencies: ["VerdictJSON", "VerdictProgress", "VerdictTensor"], swiftSettings: settings),
         .target(name: "VerdictMetrics", dependencies: ["VerdictTensor"], swiftSettings: settings),
         .target(name: "VerdictTraining", dependencies: ["CVerdictKernels", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers", "VerdictJSON", "VerdictProgress"], swiftSettings: settings),

@@ -123,6 +123,10 @@ void vk_adamw(float *p, float *m, float *v, const float *g, long n, float decay,
 double vk_sum_squares(const float *x, long n);
 /// x[i] *= factor
 void vk_scale(float *x, long n, float factor);
+/// An inverted-dropout mask: out[i] = keep when draw i of a SplitMix64 generator in `state`
+/// (draw i uses state + (i + 1) · 0x9E3779B97F4A7C15; its unit float is (z >> 40) · 2⁻²⁴) is at
+/// least p, else 0. The same values as Verdict's Swift `SplitMix64` drawing one after another.
+void vk_dropout_mask(uint64_t state, long count, float p, float keep, float *out);
 
 /// Half and bfloat16 conversions (IEEE round to nearest even when narrowing).
 void vk_f16_to_f32(const uint16_t *src, float *dst, long n);
