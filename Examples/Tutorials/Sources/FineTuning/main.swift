@@ -208,7 +208,7 @@ transcript.show("saved_id2label", Dictionary(uniqueKeysWithValues: model.config.
 transcript.step("The most confidently wrong test examples")
 let testIds = try testSplit.column("id"), testTexts = try testSplit.column("sentence")
 let evaluation = EvaluationReport(title: "SST-2 sample, test split", labelNames: labelNames, texts: testTexts,
-                                  yTrue: truth, logits: prediction.logits.scalars)
+                                  yTrue: truth, yPred: predicted, confidence: confidence)
 let wrong = evaluation.mostConfidentlyWrong(limit: 5)
 for i in wrong { print(String(format: "  %.4f  %@ → %@  %@", confidence[i], labelNames[truth[i]], labelNames[predicted[i]], testTexts[i])) }
 transcript.record("most_confidently_wrong", wrong.map { i -> [String: Any] in
