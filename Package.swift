@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "VerdictHubTests", dependencies: ["VerdictHub", "VerdictModels", "VerdictTensor"], swiftSettings: settings),
         .testTarget(name: "VerdictMetricsTests", dependencies: ["VerdictMetrics"], swiftSettings: settings),
         .testTarget(name: "VerdictModelsTests", dependencies: ["VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
-        .testTarget(name: "VerdictPipelinesTests", dependencies: ["VerdictPipelines", "VerdictDefaultModel", "VerdictModels", "VerdictHub", "VerdictTokenizers"], swiftSettings: settings),
+        .testTarget(name: "VerdictPipelinesTests", dependencies: ["VerdictPipelines", "VerdictDefaultModel", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTrainingTests", dependencies: ["VerdictTraining", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTokenizersTests", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictServerTests", dependencies: ["VerdictServer", "VerdictPipelines", "VerdictTokenizers", "VerdictJSON"], swiftSettings: settings),

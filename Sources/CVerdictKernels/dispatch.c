@@ -1,21 +1,50 @@
 #include "CVerdictKernels.h"
 #include "internal.h"
+#include <stdlib.h>
+#include <string.h>
 
-static int forced_portable = 0;
-static int detected = -1;
+static int forced_path = -1;   // -1: the best path, else a VK_PATH_* (at most the best)
+static int best_path = -1;     // detected once
 
-int vk_uses_avx2(void) {
-    if (forced_portable) return 0;
-    if (detected < 0) {
-        const int needed = VK_CPU_AVX2 | VK_CPU_FMA | VK_CPU_F16C;
-        detected = (vk_cpu_features() & needed) == needed;
+// What the CPU can run: AVX-512 needs F, BW, DQ and VL besides AVX2+FMA+F16C (every AVX-512 CPU
+// since Skylake-SP has them together); VERDICT_KERNELS=portable|avx2|avx512 caps it, read once.
+static int detect_best_path(void) {
+    int f = vk_cpu_features(), path = VK_PATH_PORTABLE;
+    const int avx2 = VK_CPU_AVX2 | VK_CPU_FMA | VK_CPU_F16C;
+    const int avx512 = avx2 | VK_CPU_AVX512F | VK_CPU_AVX512BW | VK_CPU_AVX512DQ | VK_CPU_AVX512VL;
+    if ((f & avx2) == avx2) path = VK_PATH_AVX2;
+    if ((f & avx512) == avx512) path = VK_PATH_AVX512;
+    const char *env = getenv("VERDICT_KERNELS");
+    if (env) {
+        int cap = !strcmp(env, "portable") ? VK_PATH_PORTABLE : !strcmp(env, "avx2") ? VK_PATH_AVX2 : VK_PATH_AVX512;
+        if (cap < path) path = cap;
     }
-    return detected;
+    return path;
 }
 
-void vk_force_portable(int portable) { forced_portable = portable; }
+int vk_best_kernel_path(void) {
+    if (best_path < 0) best_path = detect_best_path();
+    return best_path;
+}
+
+int vk_kernel_path(void) {
+    int best = vk_best_kernel_path();
+    return forced_path >= 0 && forced_path < best ? forced_path : best;
+}
+
+void vk_force_kernel_path(int path) { forced_path = path; }
+
+int vk_uses_avx2(void) { return vk_kernel_path() >= VK_PATH_AVX2; }
+
+int vk_uses_avx512(void) { return vk_kernel_path() >= VK_PATH_AVX512; }
+
+int vk_uses_avx512vnni(void) { return vk_uses_avx512() && (vk_cpu_features() & VK_CPU_AVX512VNNI); }
+
+void vk_force_portable(int portable) { forced_path = portable ? VK_PATH_PORTABLE : -1; }
 
 int vk_cpu_features(void) {
+    static int cached = -1;
+    if (cached >= 0) return cached;
     int f = 0;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
@@ -24,10 +53,13 @@ int vk_cpu_features(void) {
     if (__builtin_cpu_supports("f16c")) f |= VK_CPU_F16C;
     if (__builtin_cpu_supports("avx512f")) f |= VK_CPU_AVX512F;
     if (__builtin_cpu_supports("avx512bw")) f |= VK_CPU_AVX512BW;
+    if (__builtin_cpu_supports("avx512dq")) f |= VK_CPU_AVX512DQ;
+    if (__builtin_cpu_supports("avx512vl")) f |= VK_CPU_AVX512VL;
     if (__builtin_cpu_supports("avx512vnni")) f |= VK_CPU_AVX512VNNI;
     if (__builtin_cpu_supports("avxvnni")) f |= VK_CPU_AVXVNNI;
     if (__builtin_cpu_supports("avx512bf16")) f |= VK_CPU_AVX512BF16;
 #endif
+    cached = f;
     return f;
 }
 

@@ -1,6 +1,8 @@
 // Packed, blocked single-precision matrix multiply (Goto/BLIS structure): B is packed into
 // KC x 16 column panels, A into 6 x KC row panels, and a 6 x 16 register-tile micro-kernel
-// (12 AVX2 accumulators) runs over them. Edges are computed into a scratch tile.
+// (12 AVX2 accumulators) runs over them. Edges are computed into a scratch tile. The AVX-512 path
+// reads the same panels two by two: a 12 x 32 tile (two A panels, two B panels, 24 of the 32 zmm
+// registers as accumulators), each sum formed in the same order as the 6 x 16 kernel's.
 #include "CVerdictKernels.h"
 #include "internal.h"
 #include <stdlib.h>
@@ -236,6 +238,39 @@ static void kernel_bf16_portable(long kc, const float *a, const void *bv, float 
     _mm256_storeu_ps(c + row * ldc, _mm256_add_ps(first ? base0 : _mm256_loadu_ps(c + row * ldc), lo));  \
     _mm256_storeu_ps(c + row * ldc + 8, _mm256_add_ps(first ? base1 : _mm256_loadu_ps(c + row * ldc + 8), hi));
 
+// 12 x 32: rows 0-5 from a-panel a0, 6-11 from a1; columns 0-15 from b-panel b0, 16-31 from b1.
+// Every element's sum is the 6 x 16 kernel's (the same fused multiply-adds in the same order, then
+// the same base added), so the AVX2 and AVX-512 paths agree bit for bit.
+VK_AVX512 static void kernel_avx512_12x32(long kc, const float *a0, const float *a1, const float *b0, const float *b1,
+                                          float *c, long ldc, int first, const float *bias) {
+    for (int row = 0; row < 2 * MR; row++) {
+        _mm_prefetch((const char *)(c + row * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + row * ldc + 31), _MM_HINT_T0);
+    }
+    __m512 acc[2 * MR][2];
+    for (int i = 0; i < 2 * MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (long p = 0; p < kc; p++) {
+        __m512 x0 = _mm512_loadu_ps(b0 + p * NR), x1 = _mm512_loadu_ps(b1 + p * NR);
+        for (int i = 0; i < MR; i++) {
+            __m512 y = _mm512_set1_ps(a0[p * MR + i]);
+            acc[i][0] = _mm512_fmadd_ps(y, x0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(y, x1, acc[i][1]);
+        }
+        for (int i = 0; i < MR; i++) {
+            __m512 y = _mm512_set1_ps(a1[p * MR + i]);
+            acc[MR + i][0] = _mm512_fmadd_ps(y, x0, acc[MR + i][0]);
+            acc[MR + i][1] = _mm512_fmadd_ps(y, x1, acc[MR + i][1]);
+        }
+    }
+    __m512 base0 = _mm512_setzero_ps(), base1 = _mm512_setzero_ps();
+    if (first && bias) { base0 = _mm512_loadu_ps(bias); base1 = _mm512_loadu_ps(bias + NR); }
+    for (int i = 0; i < 2 * MR; i++) {
+        float *row = c + i * ldc;
+        _mm512_storeu_ps(row, _mm512_add_ps(first ? base0 : _mm512_loadu_ps(row), acc[i][0]));
+        _mm512_storeu_ps(row + NR, _mm512_add_ps(first ? base1 : _mm512_loadu_ps(row + NR), acc[i][1]));
+    }
+}
+
 #define VK_LOAD_FLOAT(b0, b1) b0 = _mm256_load_ps(b); b1 = _mm256_load_ps(b + 8);
 #define VK_LOAD_BF16(b0, b1)                                                                             \
     __m256i raw = _mm256_load_si256((const __m256i *)b);                                                 \
@@ -313,6 +348,11 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
     float *pb = packed ? NULL : vk_thread_scratch(VK_SCRATCH_GEMM_B, (size_t)KC * NC);
     if (!pa || (!packed && !pb)) return;
     long np = packed ? padded_columns(packed_n) : 0;
+#if VK_X86
+    int wide = !bf16 && vk_uses_avx512();
+#else
+    int wide = 0;
+#endif
     float edge[MR * NR] __attribute__((aligned(64)));
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
@@ -328,25 +368,44 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
             for (long ic = 0; ic < M; ic += MC) {
                 long mc = M - ic < MC ? M - ic : MC;
                 pack_a(transA, A, lda, ic, mc, pc, kc, alpha, pa);
-                for (long jr = 0; jr < nc; jr += NR) {
-                    long nr = nc - jr < NR ? nc - jr : NR;
-                    for (long ir = 0; ir < mc; ir += MR) {
-                        long mr = mc - ir < MR ? mc - ir : MR;
-                        float *c = C + (ic + ir) * ldc + jc + jr;
-                        const float *a = pa + ir * kc;
-                        const void *b = bblock + (size_t)(jr * kc) * element;
-                        int first = overwrite && pc == 0;
-                        const float *tileBias = first && bias ? bias + jc + jr : NULL;
-                        if (mr == MR && nr == NR) {
-                            kernel(kc, a, b, c, ldc, first, tileBias);
-                        } else {
-                            kernel(kc, a, b, edge, NR, 1, NULL);
-                            for (long i = 0; i < mr; i++)
-                                for (long j = 0; j < nr; j++)
-                                    c[i * ldc + j] = (first ? (tileBias ? tileBias[j] : 0.0f) : c[i * ldc + j]) + edge[i * NR + j];
+                int first = overwrite && pc == 0;
+                // One MR x NR tile at (ir, jr) of the block: the kernel, or its result through `edge`.
+#define VK_TILE(ir, jr)                                                                                  \
+                {                                                                                        \
+                    long mr = mc - (ir) < MR ? mc - (ir) : MR, nr = nc - (jr) < NR ? nc - (jr) : NR;     \
+                    float *c = C + (ic + (ir)) * ldc + jc + (jr);                                        \
+                    const float *a = pa + (ir) * kc;                                                     \
+                    const void *b = bblock + (size_t)((jr) * kc) * element;                              \
+                    const float *tileBias = first && bias ? bias + jc + (jr) : NULL;                     \
+                    if (mr == MR && nr == NR) {                                                          \
+                        kernel(kc, a, b, c, ldc, first, tileBias);                                       \
+                    } else {                                                                             \
+                        kernel(kc, a, b, edge, NR, 1, NULL);                                             \
+                        for (long ti = 0; ti < mr; ti++)                                                 \
+                            for (long tj = 0; tj < nr; tj++)                                             \
+                                c[ti * ldc + tj] = (first ? (tileBias ? tileBias[tj] : 0.0f) : c[ti * ldc + tj]) + edge[ti * NR + tj]; \
+                    }                                                                                    \
+                }
+#if VK_X86
+                if (wide) {
+                    for (long jr = 0; jr < nc; jr += 2 * NR) {
+                        for (long ir = 0; ir < mc; ir += 2 * MR) {
+                            if (mc - ir >= 2 * MR && nc - jr >= 2 * NR) {
+                                const float *a = pa + ir * kc, *b = (const float *)bblock + jr * kc;
+                                kernel_avx512_12x32(kc, a, a + MR * kc, b, b + NR * kc, C + (ic + ir) * ldc + jc + jr, ldc,
+                                                    first, first && bias ? bias + jc + jr : NULL);
+                                continue;
+                            }
+                            for (long i = ir; i < ir + 2 * MR && i < mc; i += MR)
+                                for (long j = jr; j < jr + 2 * NR && j < nc; j += NR) VK_TILE(i, j)
                         }
                     }
+                    continue;
                 }
+#endif
+                for (long jr = 0; jr < nc; jr += NR)
+                    for (long ir = 0; ir < mc; ir += MR) VK_TILE(ir, jr)
+#undef VK_TILE
             }
         }
     }
@@ -433,8 +492,8 @@ static void shared_pack_part(void *ctx, long index) {
 
 static void shared_multiply_part(void *ctx, long index) {
     const shared_gemm *g = (const shared_gemm *)ctx;
-    long m0, m1;
-    part_range(index, g->parts, (g->M + MR - 1) / MR, MR, g->M, &m0, &m1);
+    long m0, m1, rows = vk_uses_avx512() ? 2 * MR : MR;   // whole tiles of the kernel in use
+    part_range(index, g->parts, (g->M + rows - 1) / rows, rows, g->M, &m0, &m1);
     if (m0 >= m1) return;
     const float *a = g->transA ? g->A + m0 : g->A + m0 * g->lda;
     sgemm_blocked(g->transA, 0, m1 - m0, g->N, g->K, g->alpha, a, g->lda, NULL, 0, g->packed, 0, g->N, 0,
@@ -447,7 +506,8 @@ int vk_sgemm_parallel(int threads, int transA, int transB, long M, long N, long 
     float *packed = vk_thread_scratch(VK_SCRATCH_GEMM_SHARED, (size_t)vk_packed_b_count(N, K));
     if (!packed) return 0;
     // A few parts per thread, handed out dynamically: a thread that starts late takes fewer.
-    long parts = 4L * threads, row_units = (M + MR - 1) / MR;
+    long rows = vk_uses_avx512() ? 2 * MR : MR;
+    long parts = 4L * threads, row_units = (M + rows - 1) / rows;
     if (parts > row_units) parts = row_units;
     shared_gemm g = { transA, transB, M, N, K, parts, alpha, beta, A, B, bias, lda, ldb, ldc, C, packed };
     vk_parallel_for(threads, parts, shared_pack_part, &g);

@@ -7,9 +7,13 @@
 #if defined(__x86_64__) || defined(__i386__)
 #define VK_X86 1
 #define VK_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define VK_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl")))
+#define VK_AVX512VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
 #else
 #define VK_X86 0
 #define VK_AVX2
+#define VK_AVX512
+#define VK_AVX512VNNI
 #endif
 
 /// Per-thread scratch buffers of the kernels, kept between calls and freed when the thread ends

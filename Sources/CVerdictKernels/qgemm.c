@@ -4,11 +4,13 @@
 // Weights: one scale per output channel, signed, symmetric, 7 bits ([-63, 63]). With 7-bit weights
 // the AVX2 product `vpmaddubsw` (u8 x s8 pairs summed into int16) can never saturate:
 // 2 * 255 * 63 = 32130 < 32767, so every path computes the same exact int32 sums and the
-// portable, AVX2 and any later VNNI path give bit-identical outputs.
+// portable, AVX2 and AVX-512 VNNI (`vpdpbusd`, which sums four products straight into int32)
+// paths give bit-identical outputs.
 //
 // Weights are packed once into panels of 16 output channels; inside a panel, each group of four
 // consecutive input features holds 16 x 4 bytes (channel-major), which is what one `vpmaddubsw`
-// against a broadcast 4-byte group of activations consumes. K is padded to a multiple of 4 with
+// against a broadcast 4-byte group of activations consumes (one `vpdpbusd` on zmm consumes a
+// whole group row of the panel). K is padded to a multiple of 4 with
 // zero weights.
 #include "CVerdictKernels.h"
 #include "internal.h"
@@ -217,11 +219,83 @@ VK_AVX2 static void store_avx2(int32_t acc[QMR][QNR], long mr, long nr, const fl
 typedef void (*qstore_fn)(int32_t[QMR][QNR], long, long, const float *, const int32_t *, const float *, const int32_t *,
                           const float *, float *, long);
 
+#if VK_X86
+// ---- AVX-512 VNNI: 8 rows x 32 channels (two panels) per tile, 16 zmm accumulators ------------
+// One k-group step: two 64-byte panel rows, eight 4-byte activation broadcasts, 16 vpdpbusd. The
+// epilogue is store_avx2's arithmetic on 16 lanes (same operations in the same order, same bits).
+enum { VMR = 8 };
+
+VK_AVX512VNNI static inline __attribute__((always_inline)) void vnni_tile(
+    long K4, const uint8_t *const a[VMR], const int8_t *p0, const int8_t *p1, int panels, long mr, long nr,
+    const float *scale_a, const int32_t *zero_a, const float *scale_w, const int32_t *colsum, const float *bias,
+    float *C, long ldc) {
+    __m512i c[VMR][2];
+    for (int i = 0; i < VMR; i++) c[i][0] = c[i][1] = _mm512_setzero_si512();
+    for (long p = 0; p < K4; p += 4) {
+        __m512i b0 = _mm512_loadu_si512((const void *)(p0 + p * QNR));
+        __m512i b1 = panels == 2 ? _mm512_loadu_si512((const void *)(p1 + p * QNR)) : b0;
+        for (int i = 0; i < VMR; i++) {
+            int32_t v;
+            memcpy(&v, a[i] + p, 4);
+            __m512i x = _mm512_set1_epi32(v);
+            c[i][0] = _mm512_dpbusd_epi32(c[i][0], x, b0);
+            if (panels == 2) c[i][1] = _mm512_dpbusd_epi32(c[i][1], x, b1);
+        }
+    }
+    for (int h = 0; h < panels; h++) {
+        long width = nr - h * QNR;
+        if (width <= 0) break;
+        __mmask16 mask = width >= QNR ? (__mmask16)0xFFFF : (__mmask16)((1u << width) - 1);
+        __m512 w = _mm512_maskz_loadu_ps(mask, scale_w + h * QNR);
+        __m512i s = _mm512_maskz_loadu_epi32(mask, colsum + h * QNR);
+        __m512 b = bias ? _mm512_maskz_loadu_ps(mask, bias + h * QNR) : _mm512_setzero_ps();
+        for (int i = 0; i < VMR; i++) {
+            if (i >= mr) break;
+            __m512i acc = _mm512_sub_epi32(c[i][h], _mm512_mullo_epi32(_mm512_set1_epi32(zero_a[i]), s));
+            __m512 y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), _mm512_mul_ps(_mm512_set1_ps(scale_a[i]), w), b);
+            _mm512_mask_storeu_ps(C + i * ldc + h * QNR, mask, y);
+        }
+    }
+}
+
+VK_AVX512VNNI static void qgemm_avx512vnni(long M, long N, long K4, const uint8_t *qa, long ldq, const float *scale_a,
+                                           const int32_t *zero_a, const int8_t *packed, const int32_t *colsum,
+                                           const float *scale_w, const float *bias, long n0, float *C, long ldc) {
+    long mc = K4 > 0 ? 131072 / K4 / VMR * VMR : M;
+    if (mc < VMR) mc = VMR;
+    for (long ic = 0; ic < M; ic += mc) {
+        long mend = ic + mc < M ? ic + mc : M;
+        for (long jr = 0; jr < N; jr += 2 * QNR) {
+            long col = n0 + jr, nr = N - jr < 2 * QNR ? N - jr : 2 * QNR;
+            const int8_t *p0 = packed + col * K4, *p1 = p0 + QNR * K4;
+            const float *tile_bias = bias ? bias + col : NULL;
+            for (long ir = ic; ir < mend; ir += VMR) {
+                long mr = mend - ir < VMR ? mend - ir : VMR;
+                const uint8_t *rows[VMR];
+                for (int i = 0; i < VMR; i++) rows[i] = qa + (ir + (i < mr ? i : 0)) * ldq;
+                if (nr > QNR)
+                    vnni_tile(K4, rows, p0, p1, 2, mr, nr, scale_a + ir, zero_a + ir, scale_w + col, colsum + col,
+                              tile_bias, C + ir * ldc + jr, ldc);
+                else
+                    vnni_tile(K4, rows, p0, p0, 1, mr, nr, scale_a + ir, zero_a + ir, scale_w + col, colsum + col,
+                              tile_bias, C + ir * ldc + jr, ldc);
+            }
+        }
+    }
+}
+#endif
+
 void vk_qgemm(long M, long N, long K, const uint8_t *qa, long ldq, const float *scale_a, const int32_t *zero_a,
               const int8_t *packed, const int32_t *colsum, const float *scale_w, const float *bias,
               long packed_n, long n0, float *C, long ldc) {
     if (M <= 0 || N <= 0 || n0 < 0 || n0 % QNR != 0 || n0 + N > packed_n) return;
     long K4 = vk_qdepth(K);
+#if VK_X86
+    if (vk_uses_avx512vnni()) {
+        qgemm_avx512vnni(M, N, K4, qa, ldq, scale_a, zero_a, packed, colsum, scale_w, bias, n0, C, ldc);
+        return;
+    }
+#endif
     qkernel_fn kernel = kernel_portable;
     qstore_fn store = store_portable;
 #if VK_X86

@@ -24,7 +24,7 @@ struct BenchKernelsCommand: ParsableCommand {
     func run() throws {
         let threads = Parallel.threadCount
         Allocator.keepFreedMemoryForReuse()   // as model loading and training do
-        print("kernels: \(kernelsUseAVX2 ? "avx2+fma" : "portable"), \(threads) threads")
+        print("kernels: \(KernelInfo.path), \(threads) threads")
         let fp32Peak = peak(int8: false, threads: threads), int8Peak = peak(int8: true, threads: threads)
         print(String(format: "peak fp32 FMA loop: %.1f GFLOP/s; int8 u8xs8 dot loop: %.1f GOP/s (%d threads, one loop per thread)", fp32Peak, int8Peak, threads))
         var generator = SystemRandomNumberGenerator()

@@ -32,7 +32,7 @@ struct InspectCommand: ParsableCommand {
             print("labels: " + config.labels.enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: ", ") + (config.problemType.map { " (\($0.rawValue))" } ?? ""))
             print("tokenizer: \(type(of: tokenizer.model)), vocabulary \(tokenizer.vocabSize), max length \(tokenizer.modelMaxLength)")
             print("weights: " + (config.isQuantized ? "int8 Linear layers (\(QuantizedLayout.method)), computes in int8" : "float, computes in float32 (int8 with --dtype int8)"))
-            print("kernels: " + (kernelsUseAVX2 ? "avx2+fma" : "portable") + " (\(Parallel.threadCount) threads)")
+            print("kernels: " + KernelInfo.path + " (\(Parallel.threadCount) threads)")
             if let warning = classifier.loadReport.warning { print("note: \(warning)") }
         }
     }

@@ -77,11 +77,34 @@ public func runPeakLoop(int8: Bool, iterations: Int) -> Double {
     return vk_peak_loop(int8 ? 1 : 0, iterations, &sink)
 }
 
-/// Whether the AVX2+FMA kernels are in use on this CPU.
+/// Whether the AVX2+FMA kernels (or the AVX-512 ones, which include them) are in use on this CPU.
 public var kernelsUseAVX2: Bool { vk_uses_avx2() != 0 }
 
 /// Forces the portable C kernels (`true`) or restores run-time detection (`false`). For tests.
 public func forcePortableKernels(_ portable: Bool) { vk_force_portable(portable ? 1 : 0) }
+
+/// A set of numeric kernels, each path a superset of the one before: the portable C twins, the
+/// AVX2+FMA kernels, and the AVX-512 ones (F, BW, DQ, VL; the int8 multiply with VNNI where the
+/// CPU has it). Every path gives the results the parity tests bound (docs/Performance.md).
+public enum KernelPath: Int, CaseIterable, Comparable, Sendable, CustomStringConvertible {
+    case portable, avx2, avx512
+
+    /// The widest path this CPU runs, capped by `VERDICT_KERNELS=portable|avx2|avx512`.
+    public static var best: KernelPath { KernelPath(rawValue: Int(vk_best_kernel_path())) ?? .portable }
+
+    /// The path in use now: `best`, unless a narrower one was forced.
+    public static var current: KernelPath { KernelPath(rawValue: Int(vk_kernel_path())) ?? .portable }
+
+    /// The paths this CPU can run, narrowest first (what parity tests iterate over).
+    public static var available: [KernelPath] { allCases.filter { $0 <= best } }
+
+    /// Forces `path` (at most `best`; for tests and comparisons), or restores `best` with nil.
+    public static func force(_ path: KernelPath?) { vk_force_kernel_path(path.map { Int32($0.rawValue) } ?? -1) }
+
+    public static func < (a: KernelPath, b: KernelPath) -> Bool { a.rawValue < b.rawValue }
+
+    public var description: String { ["portable", "avx2+fma", "avx512"][rawValue] }
+}
 
 /// A matrix packed once into the panel layout the matrix multiply reads, for a right-hand operand
 /// that is used many times unchanged: a model's `Linear` weights at inference. Packing a weight on

@@ -6,9 +6,9 @@ import VerdictTensor
 /// another, and leave it where drawing them one by one would (runs and resumed runs repeat).
 final class DropoutTests: XCTestCase {
     func testMaskIsTheSequentialDrawsAndAdvancesTheGenerator() throws {
-        for portable in [false, true] {
-            forcePortableKernels(portable)
-            defer { forcePortableKernels(false) }
+        for path in KernelPath.available {
+            KernelPath.force(path)
+            defer { KernelPath.force(nil) }
             for count in [0, 1, 7, 16_384, 100_003] {
                 var sequential = SplitMix64(seed: 11)
                 let want = (0..<count).map { _ in sequential.nextUnitFloat() >= 0.1 ? Float(1) / 0.9 : 0 }

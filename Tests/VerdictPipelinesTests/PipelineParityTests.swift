@@ -3,6 +3,7 @@ import XCTest
 import VerdictHub
 import VerdictModels
 import VerdictPipelines
+import VerdictTensor
 
 /// Pipeline scores against `transformers.pipeline("text-classification")` on the tiny random
 /// checkpoints (safetensors and pytorch_model.bin, fp32 and fp16; softmax, sigmoid, none).
@@ -79,6 +80,40 @@ final class PipelineParityTests: XCTestCase {
         XCTAssertLessThan(int8.meanDifference, 0.01)
         XCTAssertGreaterThanOrEqual(int8.sameTop, texts.count - 2)
         XCTAssertLessThanOrEqual(abs(int8.correct - referenceCorrect), 2)
+    }
+
+    /// The default model on every kernel path this CPU has (portable, AVX2, AVX-512 with its VNNI
+    /// int8 multiply): fp32 scores within 1e-5 of `transformers` on each path and within 1e-4 of one
+    /// another; int8 and bfloat16 scores bit for bit the same on the AVX2 and AVX-512 paths (the
+    /// same integer sums, and the same fused multiply-adds in the same order).
+    func testDefaultModelScoresAgreeAcrossKernelPaths() throws {
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.folder.appendingPathComponent("default-sentiment-sst2.golden.json"))) as! [String: Any]
+        let texts = Array((golden["texts"] as! [String]).prefix(40))
+        let expected = (golden["scores"] as! [[[Any]]]).map { pairs in Dictionary(uniqueKeysWithValues: pairs.map { ($0[0] as! String, ($0[1] as! NSNumber).floatValue) }) }
+        let model = Self.folder.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Sources/VerdictDefaultModel/default-sentiment").path
+        var scores: [KernelPath: [InferencePrecision: [Float]]] = [:]
+        for path in KernelPath.available {
+            KernelPath.force(path)
+            defer { KernelPath.force(nil) }
+            for precision in InferencePrecision.allCases {
+                let got = try TextClassificationPipeline(model: model, precision: precision)(texts, topK: .all, batchSize: 16)
+                scores[path, default: [:]][precision] = got.flatMap { $0.sorted { $0.label < $1.label }.map(\.score) }
+                if precision == .float32 {
+                    let difference = got.enumerated().flatMap { i, s in s.map { abs($0.score - expected[i][$0.label]!) } }.max() ?? .infinity
+                    XCTAssertLessThan(difference, 1e-5, "\(path) fp32 against transformers")
+                }
+            }
+        }
+        let portable = try XCTUnwrap(scores[.portable]?[.float32])
+        for path in KernelPath.available {
+            let fp32 = try XCTUnwrap(scores[path]?[.float32])
+            XCTAssertLessThan(zip(fp32, portable).map { abs($0 - $1) }.max() ?? .infinity, 1e-4, "\(path) against portable")
+        }
+        if let avx2 = scores[.avx2], let avx512 = scores[.avx512] {
+            for precision in InferencePrecision.allCases { XCTAssertEqual(avx512[precision], avx2[precision], "\(precision)") }
+        }
+        print("kernel paths compared on the default model: \(KernelPath.available.map(\.description).joined(separator: ", "))"
+              + (KernelPath.best < .avx512 ? " (skipped avx512: CPU lacks avx512f/bw/dq/vl)" : ", int8 on avx512: \(KernelInfo.path)"))
     }
 
     /// Every family's tiny checkpoint (tools/make_family_fixtures.py) through the pipeline, `top_k=None`,

@@ -10,16 +10,18 @@ final class KernelTests: XCTestCase {
         Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -2...2, using: &generator) })
     }
 
-    private func bothPaths(_ body: () throws -> Void) rethrows {
-        for portable in [false, true] {
-            forcePortableKernels(portable)
-            defer { forcePortableKernels(false) }
+    /// Runs `body` on every kernel path this CPU has (portable, AVX2, AVX-512), printing those it lacks.
+    private func everyPath(_ body: () throws -> Void) rethrows {
+        for path in KernelPath.available {
+            KernelPath.force(path)
+            defer { KernelPath.force(nil) }
             try body()
         }
+        if KernelPath.best < .avx512 { print("skipped the avx512 path: CPU lacks avx512f/bw/dq/vl") }
     }
 
     func testGemmAllTransposesAndEdgeSizes() {
-        bothPaths {
+        everyPath {
             for (m, n, k) in [(1, 1, 1), (7, 17, 5), (6, 16, 256), (73, 300, 257), (130, 33, 600)] {
                 for ta in [false, true] {
                     for tb in [false, true] {
@@ -43,10 +45,36 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The multiply on every path against the portable twin: within 1e-5 of the largest output
+    /// (relative), and the AVX-512 12 x 32 tile bit for bit the AVX2 6 x 16 tile's result, at sizes
+    /// that mix whole wide tiles with row, column and K remainders, with and without a bias.
+    func testEveryPathAgainstThePortableTwin() {
+        var results: [KernelPath: [[Float]]] = [:]
+        let shapes = [(12, 32, 7), (25, 70, 300), (100, 768, 384), (37, 3072, 257)]
+        let operands = shapes.map { m, n, k in (random([m, k]), random([n, k]), random([n])) }
+        for path in KernelPath.available {
+            KernelPath.force(path)
+            defer { KernelPath.force(nil) }
+            results[path] = operands.flatMap { x, w, b in
+                [Ops.linear(x, weight: w, bias: b).scalars, Ops.linear(x, packedWeight: PackedMatrix(linearWeight: w), bias: nil).scalars]
+            }
+        }
+        guard let portable = results[.portable] else { return XCTFail("no portable results") }
+        for (path, outputs) in results {
+            for (got, want) in zip(outputs, portable) {
+                let scale = want.map(abs).max() ?? 1
+                XCTAssertLessThan(zip(got, want).map { abs($0 - $1) }.max() ?? .infinity, 1e-5 * scale, "\(path)")
+            }
+        }
+        if let avx2 = results[.avx2], let avx512 = results[.avx512] { XCTAssertEqual(avx512, avx2) }
+        print("gemm paths compared: \(KernelPath.available.map(\.description).joined(separator: ", "))"
+              + (KernelPath.best < .avx512 ? " (skipped avx512: CPU lacks avx512f/bw/dq/vl)" : ""))
+    }
+
     /// Attention for a few query rows gives exactly those rows of the full call, with and without
     /// a causal mask and a window, on both paths.
     func testAttentionForSelectedQueriesEqualsTheFullCallsRows() {
-        bothPaths {
+        everyPath {
             let l = 37, d = 64
             let q = random([l, d]), k = random([l, d]), v = random([l, d])
             for (causal, window) in [(false, nil), (true, nil), (false, 5), (true, 9)] as [(Bool, Int?)] {
@@ -74,7 +102,7 @@ final class KernelTests: XCTestCase {
     }
 
     func testLinearWithPackedWeightEqualsUnpacked() {
-        bothPaths {
+        everyPath {
             // Few rows (column split across threads, edge panels), many rows (row split), K over one KC block.
             for (rows, out, inFeatures) in [(1, 1, 1), (3, 17, 5), (7, 384, 384), (10, 1536, 384), (150, 33, 600), (40, 40, 1000)] {
                 let x = random([rows, inFeatures]), w = random([out, inFeatures]), bias = random([out])
@@ -99,7 +127,7 @@ final class KernelTests: XCTestCase {
         let exact = PackedMatrix(linearWeight: Tensor(shape: [ties.count, 1], scalars: ties.map(\.0)), element: .bfloat16)
         XCTAssertEqual(exact.unpackedLinearWeight().scalars, ties.map(\.1))
         XCTAssertTrue(PackedMatrix(linearWeight: Tensor(shape: [1, 1], scalars: [.nan]), element: .bfloat16).unpackedLinearWeight().scalars[0].isNaN)
-        bothPaths {
+        everyPath {
             for (rows, out, inFeatures) in [(1, 1, 1), (3, 17, 5), (7, 384, 384), (10, 1536, 384), (150, 33, 600), (40, 40, 1000)] {
                 let x = random([rows, inFeatures]), w = random([out, inFeatures]), bias = random([out])
                 let packed = PackedMatrix(linearWeight: w, element: .bfloat16)
@@ -116,7 +144,7 @@ final class KernelTests: XCTestCase {
     }
 
     func testLayerNormActivationsSoftmax() {
-        bothPaths {
+        everyPath {
             let x = random([37, 384]), gamma = random([384]), beta = random([384])
             XCTAssertLessThan(Ops.layerNorm(x, gamma: gamma, beta: beta, eps: 1e-12).0.maxAbsDifference(ReferenceOps.layerNorm(x, gamma: gamma, beta: beta, eps: 1e-12)), 1e-5)
             let wide = Tensor(shape: [5000], scalars: (0..<5000).map { Float($0 - 2500) / 250 })
@@ -136,7 +164,7 @@ final class KernelTests: XCTestCase {
     func testHalfToFloatEveryValue() {
         let halves = (0...UInt16.max).map { $0 }
         var results: [[Float]] = []
-        bothPaths {
+        everyPath {
             var out = [Float](repeating: 0, count: halves.count)
             vk_f16_to_f32(halves, &out, halves.count)
             results.append(out)
@@ -149,7 +177,7 @@ final class KernelTests: XCTestCase {
     /// families (32, 64, 80, 128 and an odd 20 that takes the portable path), lengths around the
     /// 4-row and 16-key tiles, causal, windowed and both.
     func testFusedAttention() {
-        bothPaths {
+        everyPath {
             for (l, d) in [(1, 32), (3, 64), (5, 20), (17, 32), (33, 80), (70, 128)] {
                 for (causal, window) in [(false, nil), (true, nil), (false, 4), (true, 6)] as [(Bool, Int?)] {
                     let q = random([l, d]), k = random([l, d]), v = random([l, d])

@@ -15,9 +15,9 @@ final class QuantizedKernelTests: XCTestCase {
     private let shapes = [(1, 1, 1), (3, 17, 5), (5, 16, 4), (9, 33, 7), (1, 384, 384), (7, 1536, 384), (70, 64, 1536), (64, 40, 1000)]
 
     func testEveryPathEqualsTheReferenceBitForBit() {
-        for portable in [false, true] {
-            forcePortableKernels(portable)
-            defer { forcePortableKernels(false) }
+        for path in KernelPath.available {
+            KernelPath.force(path)
+            defer { KernelPath.force(nil) }
             for (rows, out, inFeatures) in shapes {
                 // Skewed activations (a GELU output's shape) and an all-zero row exercise the zero point.
                 var x = random([rows, inFeatures], -0.3...4)
@@ -27,11 +27,13 @@ final class QuantizedKernelTests: XCTestCase {
                 for b in [bias, nil] {
                     let want = ReferenceOps.quantizedLinear(x, quantized: matrix.quantizedWeight(), scales: Array(matrix.scales.prefix(out)), bias: b)
                     XCTAssertEqual(Ops.linear(x, quantizedWeight: matrix, bias: b).scalars, want.scalars,
-                                   "\(rows)x\(out)x\(inFeatures) portable \(portable) bias \(b != nil)")
+                                   "\(rows)x\(out)x\(inFeatures) path \(path) bias \(b != nil)")
                 }
             }
         }
-        print("int8 kernel paths that ran: portable\(kernelsUseAVX2 ? ", avx2" : " (skipped avx2: CPU lacks avx2+fma)")")
+        print("int8 kernel paths that ran: \(KernelPath.available.map { $0 == .avx512 ? KernelInfo.path : $0.description }.joined(separator: ", "))"
+              + (KernelPath.best < .avx512 ? " (skipped avx512 and its VNNI kernel: CPU lacks avx512f/bw/dq/vl)" : "")
+              + (KernelPath.best == .avx512 && !KernelInfo.path.contains("vnni") ? " (skipped the VNNI kernel: CPU lacks avx512vnni)" : ""))
     }
 
     /// Against the fp32 product: each output is off by at most the rounding of both operands,

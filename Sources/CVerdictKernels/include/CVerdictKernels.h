@@ -1,8 +1,9 @@
 #ifndef CVERDICT_KERNELS_H
 #define CVERDICT_KERNELS_H
 
-// Hot numeric kernels of Verdict. Each entry point picks an AVX2+FMA implementation at run time
-// when the CPU has it and a portable C one otherwise. All kernels are single-threaded: callers
+// Hot numeric kernels of Verdict. Each entry point picks its implementation at run time from the
+// kernel path (vk_kernel_path): AVX-512 where the CPU has it and there is one, else AVX2+FMA,
+// else portable C. All kernels are single-threaded: callers
 // split work across cores (see VerdictTensor's Parallel).
 
 #include <stddef.h>
@@ -12,18 +13,33 @@
 extern "C" {
 #endif
 
-/// 1 when the AVX2+FMA kernels are in use (the CPU has AVX2, FMA and F16C, as every AVX2 CPU does).
+/// Kernel paths, each a superset of the one before it.
+enum { VK_PATH_PORTABLE = 0, VK_PATH_AVX2 = 1, VK_PATH_AVX512 = 2 };
+/// The widest path this CPU runs (AVX2 needs AVX2+FMA+F16C; AVX-512 needs F, BW, DQ and VL too),
+/// capped by the environment variable VERDICT_KERNELS=portable|avx2|avx512 read at the first call.
+int vk_best_kernel_path(void);
+/// The path in use: vk_best_kernel_path, or a narrower one forced by vk_force_kernel_path.
+int vk_kernel_path(void);
+/// Forces a path (for tests and comparisons; one wider than the CPU's best is not taken); -1
+/// restores the best.
+void vk_force_kernel_path(int path);
+/// 1 when the AVX2+FMA kernels are in use.
 int vk_uses_avx2(void);
+/// 1 when the AVX-512 kernels are in use.
+int vk_uses_avx512(void);
+/// 1 when the int8 multiply uses AVX-512 VNNI (`vpdpbusd` on zmm): the AVX-512 path on a CPU with VNNI.
+int vk_uses_avx512vnni(void);
 /// The CPU's vector features as detected at run time (VK_CPU_* bits), whatever path is in use.
 int vk_cpu_features(void);
 enum {
     VK_CPU_AVX2 = 1, VK_CPU_FMA = 2, VK_CPU_F16C = 4, VK_CPU_AVX512F = 8, VK_CPU_AVX512BW = 16,
-    VK_CPU_AVX512VNNI = 32, VK_CPU_AVXVNNI = 64, VK_CPU_AVX512BF16 = 128
+    VK_CPU_AVX512VNNI = 32, VK_CPU_AVXVNNI = 64, VK_CPU_AVX512BF16 = 128, VK_CPU_AVX512DQ = 256,
+    VK_CPU_AVX512VL = 512
 };
 /// The commit the kernels were built from when the build passed -DVERDICT_COMMIT=<sha>
 /// (`make install` does), else an empty string.
 const char *vk_build_commit(void);
-/// Forces the portable kernels (for tests that compare both paths). 0 restores auto-detection.
+/// vk_force_kernel_path(VK_PATH_PORTABLE) with 1; 0 restores the best path.
 void vk_force_portable(int portable);
 /// Runs the path's peak arithmetic loop (fp32 FMA, or with int8 the u8 x s8 dot product of the
 /// int8 kernel) for `iterations` on the calling thread; returns the operations done (flops, or
