@@ -238,36 +238,53 @@ static void kernel_bf16_portable(long kc, const float *a, const void *bv, float 
     _mm256_storeu_ps(c + row * ldc, _mm256_add_ps(first ? base0 : _mm256_loadu_ps(c + row * ldc), lo));  \
     _mm256_storeu_ps(c + row * ldc + 8, _mm256_add_ps(first ? base1 : _mm256_loadu_ps(c + row * ldc + 8), hi));
 
-// 12 x 32: rows 0-5 from a-panel a0, 6-11 from a1; columns 0-15 from b-panel b0, 16-31 from b1.
-// Every element's sum is the 6 x 16 kernel's (the same fused multiply-adds in the same order, then
-// the same base added), so the AVX2 and AVX-512 paths agree bit for bit.
-VK_AVX512 static void kernel_avx512_12x32(long kc, const float *a0, const float *a1, const float *b0, const float *b1,
-                                          float *c, long ldc, int first, const float *bias) {
-    for (int row = 0; row < 2 * MR; row++) {
+// `rows` x 32 (rows <= 12, a constant at each call): rows 0-5 from a-panel a0, 6-11 from a1;
+// columns 0-15 from b-panel b0, 16-31 from b1. Every element's sum is the 6 x 16 kernel's (the
+// same fused multiply-adds in the same order, then the same base added), so the AVX2 and AVX-512
+// paths agree bit for bit. Fewer rows than 12 (a short sentence) cost fewer multiply-adds per pass
+// over B, which is what such a multiply waits on.
+VK_AVX512 static inline __attribute__((always_inline)) void tile_avx512(
+    int rows, long kc, const float *a0, const float *a1, const float *b0, const float *b1,
+    float *c, long ldc, int first, const float *bias) {
+    for (int row = 0; row < rows; row++) {
         _mm_prefetch((const char *)(c + row * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + row * ldc + 31), _MM_HINT_T0);
     }
     __m512 acc[2 * MR][2];
-    for (int i = 0; i < 2 * MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int i = 0; i < rows; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (long p = 0; p < kc; p++) {
         __m512 x0 = _mm512_loadu_ps(b0 + p * NR), x1 = _mm512_loadu_ps(b1 + p * NR);
-        for (int i = 0; i < MR; i++) {
-            __m512 y = _mm512_set1_ps(a0[p * MR + i]);
+        for (int i = 0; i < rows; i++) {
+            __m512 y = _mm512_set1_ps(i < MR ? a0[p * MR + i] : a1[p * MR + i - MR]);
             acc[i][0] = _mm512_fmadd_ps(y, x0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(y, x1, acc[i][1]);
-        }
-        for (int i = 0; i < MR; i++) {
-            __m512 y = _mm512_set1_ps(a1[p * MR + i]);
-            acc[MR + i][0] = _mm512_fmadd_ps(y, x0, acc[MR + i][0]);
-            acc[MR + i][1] = _mm512_fmadd_ps(y, x1, acc[MR + i][1]);
         }
     }
     __m512 base0 = _mm512_setzero_ps(), base1 = _mm512_setzero_ps();
     if (first && bias) { base0 = _mm512_loadu_ps(bias); base1 = _mm512_loadu_ps(bias + NR); }
-    for (int i = 0; i < 2 * MR; i++) {
+    for (int i = 0; i < rows; i++) {
         float *row = c + i * ldc;
         _mm512_storeu_ps(row, _mm512_add_ps(first ? base0 : _mm512_loadu_ps(row), acc[i][0]));
         _mm512_storeu_ps(row + NR, _mm512_add_ps(first ? base1 : _mm512_loadu_ps(row + NR), acc[i][1]));
+    }
+}
+
+VK_AVX512 static void kernel_avx512_12x32(long kc, const float *a0, const float *a1, const float *b0, const float *b1,
+                                          float *c, long ldc, int first, const float *bias) {
+    tile_avx512(2 * MR, kc, a0, a1, b0, b1, c, ldc, first, bias);
+}
+
+// The first `rows` (1 ... 11) rows of the 12 x 32 tile, written to c (row stride 2 * NR) as
+// `first` without a bias; rows past the A panels' real rows are never computed.
+VK_AVX512 static void kernel_avx512_rows_x32(long rows, long kc, const float *a0, const float *a1, const float *b0,
+                                             const float *b1, float *c) {
+    switch (rows) {
+    case 1: tile_avx512(1, kc, a0, a1, b0, b1, c, 2 * NR, 1, NULL); break;
+    case 2: tile_avx512(2, kc, a0, a1, b0, b1, c, 2 * NR, 1, NULL); break;
+    case 3: case 4: tile_avx512(4, kc, a0, a1, b0, b1, c, 2 * NR, 1, NULL); break;
+    case 5: case 6: tile_avx512(6, kc, a0, a1, b0, b1, c, 2 * NR, 1, NULL); break;
+    case 7: case 8: tile_avx512(8, kc, a0, a1, b0, b1, c, 2 * NR, 1, NULL); break;
+    default: tile_avx512(2 * MR, kc, a0, a1, b0, b1, c, 2 * NR, 1, NULL); break;
     }
 }
 
@@ -354,6 +371,7 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
     int wide = 0;
 #endif
     float edge[MR * NR] __attribute__((aligned(64)));
+    float wide_edge[4 * MR * NR] __attribute__((aligned(64)));
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
         for (long pc = 0; pc < K; pc += KC) {
@@ -390,10 +408,22 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
                 if (wide) {
                     for (long jr = 0; jr < nc; jr += 2 * NR) {
                         for (long ir = 0; ir < mc; ir += 2 * MR) {
-                            if (mc - ir >= 2 * MR && nc - jr >= 2 * NR) {
+                            if (nc - jr >= 2 * NR) {
                                 const float *a = pa + ir * kc, *b = (const float *)bblock + jr * kc;
-                                kernel_avx512_12x32(kc, a, a + MR * kc, b, b + NR * kc, C + (ic + ir) * ldc + jc + jr, ldc,
-                                                    first, first && bias ? bias + jc + jr : NULL);
+                                const float *tileBias = first && bias ? bias + jc + jr : NULL;
+                                float *c = C + (ic + ir) * ldc + jc + jr;
+                                if (mc - ir >= 2 * MR) {
+                                    kernel_avx512_12x32(kc, a, a + MR * kc, b, b + NR * kc, c, ldc, first, tileBias);
+                                    continue;
+                                }
+                                // Fewer rows (one short sentence): one pass over these two B panels
+                                // with only as many rows as there are (rounded up within the zero
+                                // rows pack_a pads a partial A panel with), through a scratch tile.
+                                long mr = mc - ir;
+                                kernel_avx512_rows_x32(mr, kc, a, mr > MR ? a + MR * kc : a, b, b + NR * kc, wide_edge);
+                                for (long ti = 0; ti < mr; ti++)
+                                    for (long tj = 0; tj < 2 * NR; tj++)
+                                        c[ti * ldc + tj] = (first ? (tileBias ? tileBias[tj] : 0.0f) : c[ti * ldc + tj]) + wide_edge[ti * 2 * NR + tj];
                                 continue;
                             }
                             for (long i = ir; i < ir + 2 * MR && i < mc; i += MR)

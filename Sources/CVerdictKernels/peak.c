@@ -1,5 +1,5 @@
 // Peak arithmetic loops: the ceiling the matrix multiplies are measured against
-// (`verdict bench-kernels`). Each runs independent accumulator chains long enough to hide
+// (`verdict bench-kernels`), one per kernel path: the instructions that path's kernels use. Each runs independent accumulator chains long enough to hide
 // latency, on one thread; callers run one per core.
 #include "CVerdictKernels.h"
 #include "internal.h"
@@ -19,6 +19,20 @@ VK_AVX2 static float fma_loop(long iterations) {
     }
     float s = 0;
     for (int i = 0; i < 12; i++) s += a[i][0];
+    return s;
+}
+
+// The same 12 chains on zmm registers: 2 * 16 * 12 flops per iteration.
+VK_AVX512 static float fma512_loop(long iterations) {
+    __m512 a[12];
+    for (int i = 0; i < 12; i++) a[i] = _mm512_set1_ps(1e-3f * (float)i);
+    const __m512 b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+    for (long k = 0; k < iterations; k++) {
+        for (int i = 0; i < 12; i++) a[i] = _mm512_fmadd_ps(a[i], b, c);
+        __asm__ volatile("" : "+v"(a[0]), "+v"(a[1]), "+v"(a[2]), "+v"(a[3]), "+v"(a[4]), "+v"(a[5]));
+    }
+    float s = 0;
+    for (int i = 0; i < 12; i++) s += _mm512_reduce_add_ps(a[i]);
     return s;
 }
 
@@ -64,6 +78,7 @@ double vk_peak_loop(int int8, long iterations, float *sink) {
     if (vk_uses_avx2()) {
         if (int8 && vk_uses_avx512vnni()) { *sink = (float)vnni_loop(iterations); return 2.0 * 64 * 12 * (double)iterations; }
         if (int8) { *sink = (float)int8_loop(iterations); return 2.0 * 32 * 8 * (double)iterations; }
+        if (!int8 && vk_uses_avx512()) { *sink = fma512_loop(iterations); return 2.0 * 16 * 12 * (double)iterations; }
         *sink = fma_loop(iterations);
         return 2.0 * 8 * 12 * (double)iterations;
     }

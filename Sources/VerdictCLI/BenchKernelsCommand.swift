@@ -26,7 +26,10 @@ struct BenchKernelsCommand: ParsableCommand {
         Allocator.keepFreedMemoryForReuse()   // as model loading and training do
         print("kernels: \(KernelInfo.path), \(threads) threads")
         let fp32Peak = peak(int8: false, threads: threads), int8Peak = peak(int8: true, threads: threads)
-        print(String(format: "peak fp32 FMA loop: %.1f GFLOP/s; int8 u8xs8 dot loop: %.1f GOP/s (%d threads, one loop per thread)", fp32Peak, int8Peak, threads))
+        let avx512 = KernelPath.current == .avx512, vnni = KernelInfo.path.contains("vnni")
+        let fp32Loop = avx512 ? "zmm FMA loop" : "FMA loop", int8Loop = vnni ? "zmm vpdpbusd loop" : "u8xs8 dot loop"
+        print("peak fp32 \(fp32Loop): " + String(format: "%.1f", fp32Peak) + " GFLOP/s; int8 \(int8Loop): "
+              + String(format: "%.1f", int8Peak) + " GOP/s (\(threads) threads, one loop per thread)")
         var generator = SystemRandomNumberGenerator()
         if training { return benchTraining(peak: fp32Peak, generator: &generator) }
         print("| shape (tokens x in -> out) | fp32 GFLOP/s | % of fp32 peak | int8 GOP/s | % of int8 peak | int8 / fp32 |")

@@ -38,13 +38,17 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: 
 /// blocks (multiples of the micro-tile's rows: 6 for fp32, 4 for int8) when there are enough rows,
 /// else by column blocks (multiples of the 16-column panel). `body` gets each part's rows and columns.
 @inline(__always)
-func forEachGemmPart(m: Int, n: Int, k: Int, parallel: Bool, rowGranularity: Int = 6, _ body: (Range<Int>, Range<Int>) -> Void) {
+func forEachGemmPart(m: Int, n: Int, k: Int, parallel: Bool, rowGranularity: Int? = nil, columnGranularity: Int? = nil,
+                     _ body: (Range<Int>, Range<Int>) -> Void) {
+    // Whole register tiles of the kernel in use: 6 x 16 (AVX2, portable) or 12 x 32 (AVX-512).
+    let wide = vk_uses_avx512() != 0
+    let rowGranularity = rowGranularity ?? (wide ? 12 : 6), columnGranularity = columnGranularity ?? (wide ? 32 : 16)
     if !parallel || Parallel.threadCount == 1 || m * n * k < 64 * 64 * 64 {
         body(0..<m, 0..<n)
     } else if m >= rowGranularity * Parallel.threadCount * 4 {
         Parallel.chunks(m, granularity: rowGranularity) { body($0, 0..<n) }
     } else {
-        Parallel.chunks(n, granularity: 16) { body(0..<m, $0) }
+        Parallel.chunks(n, granularity: columnGranularity) { body(0..<m, $0) }
     }
 }
 

@@ -118,7 +118,8 @@ extension Ops {
                                 w.columnSums.withUnsafeBufferPointer { cs in
                                     withOptionalPointer(bias) { bp in
                                         let packed = w.storage.assumingMemoryBound(to: Int8.self)
-                                        forEachGemmPart(m: rows, n: n, k: k, parallel: true, rowGranularity: 4) { r, c in
+                                        let vnni = vk_uses_avx512vnni() != 0   // 8 x 32 tiles instead of 4 x 16
+                                        forEachGemmPart(m: rows, n: n, k: k, parallel: true, rowGranularity: vnni ? 8 : 4, columnGranularity: vnni ? 32 : 16) { r, c in
                                             vk_qgemm(r.count, c.count, k, qp + r.lowerBound * stride, stride, sp + r.lowerBound, zp + r.lowerBound,
                                                      packed, cs.baseAddress, ws.baseAddress, bp, n, c.lowerBound,
                                                      yp + r.lowerBound * n + c.lowerBound, n)

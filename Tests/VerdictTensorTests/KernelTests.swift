@@ -46,11 +46,13 @@ final class KernelTests: XCTestCase {
     }
 
     /// The multiply on every path against the portable twin: within 1e-5 of the largest output
-    /// (relative), and the AVX-512 12 x 32 tile bit for bit the AVX2 6 x 16 tile's result, at sizes
-    /// that mix whole wide tiles with row, column and K remainders, with and without a bias.
+    /// (relative), and the AVX-512 tiles bit for bit the AVX2 6 x 16 tile's result, at sizes that mix
+    /// whole wide tiles with row, column and K remainders, with and without a bias.
     func testEveryPathAgainstThePortableTwin() {
         var results: [KernelPath: [[Float]]] = [:]
-        let shapes = [(12, 32, 7), (25, 70, 300), (100, 768, 384), (37, 3072, 257)]
+        // Whole 12 x 32 tiles with remainders, and 1-11 rows (one short sentence's tile variants).
+        let shapes = [(12, 32, 7), (25, 70, 300), (100, 768, 384), (37, 3072, 257),
+                      (1, 64, 300), (2, 32, 9), (3, 96, 40), (5, 96, 257), (7, 64, 600), (9, 32, 40), (11, 96, 7)]
         let operands = shapes.map { m, n, k in (random([m, k]), random([n, k]), random([n])) }
         for path in KernelPath.available {
             KernelPath.force(path)
