@@ -131,6 +131,9 @@ public final class PackedMatrix: @unchecked Sendable {
     public let depth: Int
     /// The number format of the packed values.
     public let element: Element
+    /// The K-block depth of the panels: the multiply's on the kernel path packing ran on
+    /// (`vk_pack_depth`), so that this multiply equals packing on the fly bit for bit on that path.
+    let blockDepth: Int
     let storage: UnsafeMutableRawPointer
 
     /// Packs a PyTorch `Linear` weight (`[outFeatures, inFeatures]`) as the operand of `x · weightᵀ`.
@@ -138,6 +141,7 @@ public final class PackedMatrix: @unchecked Sendable {
         precondition(weight.rank == 2, "PackedMatrix: a Linear weight is 2-D, got \(weight.shape)")
         columns = weight.shape[0]; depth = weight.shape[1]
         self.element = element
+        blockDepth = vk_pack_depth()
         let count = max(1, vk_packed_b_count(columns, depth))
         storage = UnsafeMutableRawPointer.allocate(byteCount: count * element.byteCount, alignment: 64)
         switch element {
@@ -147,8 +151,8 @@ public final class PackedMatrix: @unchecked Sendable {
         weight.scalars.withUnsafeBufferPointer { w in
             guard let base = w.baseAddress else { return }
             switch element {
-            case .float32: vk_pack_b(1, columns, depth, base, depth, storage.assumingMemoryBound(to: Float.self))
-            case .bfloat16: vk_pack_b_bf16(1, columns, depth, base, depth, storage.assumingMemoryBound(to: UInt16.self))
+            case .float32: vk_pack_b(1, columns, depth, base, depth, blockDepth, storage.assumingMemoryBound(to: Float.self))
+            case .bfloat16: vk_pack_b_bf16(1, columns, depth, base, depth, blockDepth, storage.assumingMemoryBound(to: UInt16.self))
             }
         }
     }
@@ -158,8 +162,8 @@ public final class PackedMatrix: @unchecked Sendable {
         Tensor(shape: [columns, depth]) { out in
             guard let base = out.baseAddress else { return }
             switch element {
-            case .float32: vk_unpack_b(columns, depth, storage.assumingMemoryBound(to: Float.self), base)
-            case .bfloat16: vk_unpack_b_bf16(columns, depth, storage.assumingMemoryBound(to: UInt16.self), base)
+            case .float32: vk_unpack_b(columns, depth, blockDepth, storage.assumingMemoryBound(to: Float.self), base)
+            case .bfloat16: vk_unpack_b_bf16(columns, depth, blockDepth, storage.assumingMemoryBound(to: UInt16.self), base)
             }
         }
     }
@@ -180,10 +184,10 @@ public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, packed b: PackedMatr
         switch b.element {
         case .float32:
             vk_sgemm_packed(0, rows.count, columns.count, b.depth, 1, a, lda, b.storage.assumingMemoryBound(to: Float.self), b.columns,
-                            columns.lowerBound, beta, bias, c, ldc)
+                            columns.lowerBound, b.blockDepth, beta, bias, c, ldc)
         case .bfloat16:
             vk_sgemm_packed_bf16(0, rows.count, columns.count, b.depth, 1, a, lda, b.storage.assumingMemoryBound(to: UInt16.self), b.columns,
-                                 columns.lowerBound, beta, bias, c, ldc)
+                                 columns.lowerBound, b.blockDepth, beta, bias, c, ldc)
         }
     }
 }

@@ -83,9 +83,11 @@ final class PipelineParityTests: XCTestCase {
     }
 
     /// The default model on every kernel path this CPU has (portable, AVX2, AVX-512 with its VNNI
-    /// int8 multiply): fp32 scores within 1e-5 of `transformers` on each path and within 1e-4 of one
-    /// another; int8 and bfloat16 scores bit for bit the same on the AVX2 and AVX-512 paths (the
-    /// same integer sums, and the same fused multiply-adds in the same order).
+    /// int8 multiply): fp32 scores within 1e-5 of `transformers` on each path, fp32 and bfloat16
+    /// scores within 1e-4 of the portable path's; int8 scores bit for bit the same on the AVX2 and
+    /// AVX-512 paths (the same integer sums, and the same AVX2 kernels around them), and within 0.05
+    /// of the portable path's (its exp and erf differ from the vector ones in the last bits, and
+    /// quantising the next layer's input can turn such a difference into one step of 8 bits).
     func testDefaultModelScoresAgreeAcrossKernelPaths() throws {
         let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.folder.appendingPathComponent("default-sentiment-sst2.golden.json"))) as! [String: Any]
         let texts = Array((golden["texts"] as! [String]).prefix(40))
@@ -104,14 +106,14 @@ final class PipelineParityTests: XCTestCase {
                 }
             }
         }
-        let portable = try XCTUnwrap(scores[.portable]?[.float32])
         for path in KernelPath.available {
-            let fp32 = try XCTUnwrap(scores[path]?[.float32])
-            XCTAssertLessThan(zip(fp32, portable).map { abs($0 - $1) }.max() ?? .infinity, 1e-4, "\(path) against portable")
+            for precision in InferencePrecision.allCases {
+                let got = try XCTUnwrap(scores[path]?[precision]), portable = try XCTUnwrap(scores[.portable]?[precision])
+                XCTAssertLessThan(zip(got, portable).map { abs($0 - $1) }.max() ?? .infinity, precision == .int8 ? 0.05 : 1e-4,
+                                  "\(path) \(precision) against portable")
+            }
         }
-        if let avx2 = scores[.avx2], let avx512 = scores[.avx512] {
-            for precision in InferencePrecision.allCases { XCTAssertEqual(avx512[precision], avx2[precision], "\(precision)") }
-        }
+        if let avx2 = scores[.avx2], let avx512 = scores[.avx512] { XCTAssertEqual(avx512[.int8], avx2[.int8]) }
         print("kernel paths compared on the default model: \(KernelPath.available.map(\.description).joined(separator: ", "))"
               + (KernelPath.best < .avx512 ? " (skipped avx512: CPU lacks avx512f/bw/dq/vl)" : ", int8 on avx512: \(KernelInfo.path)"))
     }

@@ -70,28 +70,32 @@ int vk_sgemm_parallel(int threads, int transA, int transB, long M, long N, long 
 
 /// Number of floats of a pre-packed op(B) of shape [K, N] (see vk_pack_b).
 long vk_packed_b_count(long N, long K);
+/// The K-block depth the multiply uses on the current path (256, or 768 on the AVX-512 path); pass
+/// it to vk_pack_b and keep it with the packed matrix: every call on it takes the same depth.
+long vk_pack_depth(void);
 /// Packs op(B) ([K, N]; stored [N, K] when transB) once, for repeated vk_sgemm_packed calls
-/// (a model's Linear weights at inference). `packed` holds vk_packed_b_count floats, 32-byte aligned.
-void vk_pack_b(int transB, long N, long K, const float *B, long ldb, float *packed);
-/// The inverse of vk_pack_b(1, N, K, B, K, packed): writes the row-major [N, K] matrix B.
-void vk_unpack_b(long N, long K, const float *packed, float *B);
+/// (a model's Linear weights at inference), in K blocks of `kb` (vk_pack_depth()). `packed` holds
+/// vk_packed_b_count floats, 32-byte aligned.
+void vk_pack_b(int transB, long N, long K, const float *B, long ldb, long kb, float *packed);
+/// The inverse of vk_pack_b(1, N, K, B, K, kb, packed): writes the row-major [N, K] matrix B.
+void vk_unpack_b(long N, long K, long kb, const float *packed, float *B);
 /// vk_sgemm with B pre-packed: C[M, N] = alpha * op(A) * B[:, n0 ..< n0 + N] + beta * C + bias[n0 ..< n0 + N]
 /// (bias: one value per packed column, added to every row; may be NULL), where the packed matrix
-/// has `packed_n` columns and n0 is a multiple of 16 (column chunks for threads). With beta 0, C is
-/// only written (no zeroing pass).
+/// has `packed_n` columns, was packed in K blocks of `kb`, and n0 is a multiple of 16 (column
+/// chunks for threads). With beta 0, C is only written (no zeroing pass).
 void vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const float *A, long lda,
-                     const float *packed, long packed_n, long n0, float beta, const float *bias, float *C, long ldc);
+                     const float *packed, long packed_n, long n0, long kb, float beta, const float *bias, float *C, long ldc);
 
 /// vk_pack_b in bfloat16 (rounded to nearest, ties to even): the same panels at half the memory,
 /// each 16-wide row in the order vk_sgemm_packed_bf16's kernel widens; `packed` holds
 /// vk_packed_b_count values, 32-byte aligned.
-void vk_pack_b_bf16(int transB, long N, long K, const float *B, long ldb, uint16_t *packed);
-/// The inverse of vk_pack_b_bf16(1, N, K, B, K, packed): the rounded weights as floats, [N, K].
-void vk_unpack_b_bf16(long N, long K, const uint16_t *packed, float *B);
+void vk_pack_b_bf16(int transB, long N, long K, const float *B, long ldb, long kb, uint16_t *packed);
+/// The inverse of vk_pack_b_bf16(1, N, K, B, K, kb, packed): the rounded weights as floats, [N, K].
+void vk_unpack_b_bf16(long N, long K, long kb, const uint16_t *packed, float *B);
 /// vk_sgemm_packed with bfloat16 panels: each weight is widened to float exactly in registers and
 /// the products summed in float, so the result is the float multiply by the rounded weights.
 void vk_sgemm_packed_bf16(int transA, long M, long N, long K, float alpha, const float *A, long lda,
-                          const uint16_t *packed, long packed_n, long n0, float beta, const float *bias, float *C, long ldc);
+                          const uint16_t *packed, long packed_n, long n0, long kb, float beta, const float *bias, float *C, long ldc);
 
 /// y = LayerNorm(x) * gamma + beta over rows of length n; writes mean and 1/std per row when non-null.
 void vk_layernorm(const float *x, const float *gamma, const float *beta, float *y,
