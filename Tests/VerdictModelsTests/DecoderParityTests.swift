@@ -147,6 +147,8 @@ final class DecoderParityTests: XCTestCase {
     /// base model's `last_hidden_state` of 24 SST-2 dev sentences against `transformers` on the
     /// same weights (its own GGUF loader; goldens: tools/make_real_decoder_fixtures.py). After 30 and
     /// 24 layers the states reach |h| ≈ 57 and 112, so the bound is relative to the largest value.
+    /// Measured: 6.5e-6 and 9.5e-6 on the AVX2 path; 3.1e-5 and 6.2e-6 on the AVX-512 path, whose
+    /// K blocks of 768 (instead of 256) sum longer runs in one register before adding them up.
     func testRealDecoderHiddenStatesFromGGUF() throws {
         let root = ProcessInfo.processInfo.environment["VERDICT_GGUF_DIR"].map { URL(fileURLWithPath: $0) }
             ?? ModelFixtures.repoRoot.appendingPathComponent(".build/real-weights")
@@ -169,7 +171,7 @@ final class DecoderParityTests: XCTestCase {
                 tokens += ids.count
             }
             print("real decoder \(model) (\(encoder.config.modelType), \(encoder.config.numHiddenLayers) layers): last_hidden_state of 24 texts, \(tokens) tokens, max |Δ| \(worst), max |h| \(largest), relative \(worst / largest)")
-            XCTAssertLessThan(worst / largest, 2e-5, model)
+            XCTAssertLessThan(worst / largest, 5e-5, model)
             checked += 1
         }
         if checked == 0 { throw XCTSkip("no GGUF under \(root.path): run tools/fetch_decoder_weights.sh smollm2 and qwen2.5") }
