@@ -2,7 +2,8 @@
 // KC x 16 column panels, A into 6 x KC row panels, and a 6 x 16 register-tile micro-kernel
 // (12 AVX2 accumulators) runs over them. Edges are computed into a scratch tile. The AVX-512 path
 // reads the same panels two by two: a 12 x 32 tile (two A panels, two B panels, 24 of the 32 zmm
-// registers as accumulators), each sum formed in the same order as the 6 x 16 kernel's.
+// registers as accumulators), each sum within a K block formed in the same order as the 6 x 16
+// kernel's.
 #include "CVerdictKernels.h"
 #include "internal.h"
 #include <stdlib.h>
@@ -246,8 +247,8 @@ static void kernel_bf16_portable(long kc, const float *a, const void *bv, float 
 
 // `rows` x 32 (rows <= 12, a constant at each call): rows 0-5 from a-panel a0, 6-11 from a1;
 // columns 0-15 from b-panel b0, 16-31 from b1. Every element's sum is the 6 x 16 kernel's (the
-// same fused multiply-adds in the same order, then the same base added), so the AVX2 and AVX-512
-// paths agree bit for bit. Fewer rows than 12 (a short sentence) cost fewer multiply-adds per pass
+// same fused multiply-adds in the same order, then the same base added), so with equal K blocks
+// the AVX2 and AVX-512 paths agree bit for bit. Fewer rows than 12 (a short sentence) cost fewer multiply-adds per pass
 // over B, which is what such a multiply waits on.
 VK_AVX512 static inline __attribute__((always_inline)) void tile_avx512(
     int rows, long kc, const float *a0, const float *a1, const float *b0, const float *b1,
