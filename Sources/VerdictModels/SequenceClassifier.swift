@@ -80,11 +80,26 @@ public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
         encoder.backward(dHidden, cache: c.encoder, batch: batch, parameters, grads: &grads)
     }
 
-    /// Inference logits (no dropout).
-    public func logits(_ batch: PackedBatch) throws(ModelInputError) -> Tensor {
+    /// Inference logits (no dropout). A batch of more than `maxTokensPerPass` tokens runs as
+    /// consecutive parts of at most that many tokens (a part holds at least one sequence), so its
+    /// activations stay in cache and the cost per token does not grow with the batch; the logits
+    /// are the same, since no sequence's logits depend on another's.
+    public func logits(_ batch: PackedBatch, maxTokensPerPass: Int = SequenceClassifier.defaultMaxTokensPerPass) throws(ModelInputError) -> Tensor {
         var rng: SplitMix64? = nil
-        return try forward(batch, rng: &rng).0
+        let parts = batch.partitioned(maxTokens: maxTokensPerPass)
+        guard parts.count > 1 else { return try forward(batch, rng: &rng).0 }
+        // The whole batch is checked before any part runs, as one pass would check it.
+        try encoder.validate(batch, parameters)
+        _ = try head.pooledRows(batch)
+        var scalars: [Float] = []
+        scalars.reserveCapacity(batch.sequenceCount * config.numLabels)
+        for part in parts { scalars += try forward(batch.sequences(part), rng: &rng).0.scalars }
+        return Tensor(shape: [batch.sequenceCount, scalars.count / max(1, batch.sequenceCount)], scalars: scalars)
     }
+
+    /// The token budget of one inference pass (`logits(_:maxTokensPerPass:)`): 8 texts of 512
+    /// tokens. Larger passes run slower per token (docs/Performance.md, "Scaling").
+    public static let defaultMaxTokensPerPass = 4096
 
     /// The most sequences one batch may hold: 1 for a decoder without `pad_token_id` (as in
     /// `transformers`), otherwise unlimited.

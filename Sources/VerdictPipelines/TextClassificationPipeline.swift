@@ -77,7 +77,7 @@ public final class TextClassificationPipeline: @unchecked Sendable {
     /// text per batch (what `transformers`' pipeline does with its default batch size of 1).
     /// A batch holds at most `batchSize` texts and, unless it is a single text, at most
     /// `maxBatchTokens` tokens: long texts go in smaller batches, which keeps memory bounded and
-    /// the activations in cache (32 texts of 512 tokens run about 20 % slower per token than 8).
+    /// the activations in cache (the model cuts larger batches the same way: `SequenceClassifier.logits`).
     public func logits(encodings: [Encoding], batchSize: Int = 32, maxBatchTokens: Int = TextClassificationPipeline.defaultMaxBatchTokens) throws(ModelInputError) -> Tensor {
         let labels = model.config.numLabels
         let batchSize = max(1, min(batchSize, model.maxBatchSequences ?? batchSize))

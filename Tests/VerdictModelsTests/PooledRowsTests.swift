@@ -56,6 +56,39 @@ final class PooledRowsTests: XCTestCase {
         }
     }
 
+    /// A batch larger than the token budget of one pass runs in parts (`logits(_:maxTokensPerPass:)`):
+    /// the same logits, bit for bit, in every family, and the same error where one pass refuses the batch.
+    func testBatchRunInPartsGivesTheLogitsOfOnePass() throws {
+        for (folder, _) in cases {
+            let name = folder.lastPathComponent
+            let (model, batch) = try classifierAndBatch(folder)
+            let parts = batch.partitioned(maxTokens: 12)
+            XCTAssertGreaterThan(parts.count, 2, name)
+            XCTAssertEqual(parts.first?.lowerBound, 0, name)
+            XCTAssertEqual(parts.last?.upperBound, batch.sequenceCount, name)
+            for (a, b) in zip(parts, parts.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound, name) }
+            for part in parts {
+                let tokens = batch.sequences(part)
+                XCTAssertTrue(part.count == 1 || tokens.tokenCount <= 12, "\(name): part \(part) has \(tokens.tokenCount) tokens")
+                XCTAssertEqual(tokens.inputIds, Array(batch.inputIds[batch.offsets[part.lowerBound]..<batch.offsets[part.upperBound]]), name)
+            }
+            for precision in [InferencePrecision?.none, .int8] {
+                if let precision { model.parameters.prepareForInference(precision: precision) }
+                let label = "\(name) \(precision.map { "\($0)" } ?? "unpacked")"
+                do {
+                    let whole = try model.logits(batch, maxTokensPerPass: .max)
+                    let inParts = try model.logits(batch, maxTokensPerPass: 12)
+                    XCTAssertEqual(inParts.shape, whole.shape, label)
+                    XCTAssertEqual(inParts.scalars, whole.scalars, label)
+                } catch {
+                    // A decoder without a padding token takes one sequence per batch, in parts or not.
+                    XCTAssertEqual(error, .noPaddingToken, label)
+                    XCTAssertThrowsError(try model.logits(batch, maxTokensPerPass: 12), label) { XCTAssertEqual($0 as? ModelInputError, .noPaddingToken, label) }
+                }
+            }
+        }
+    }
+
     /// Training through the pooled rows (the classifier takes the shortcut where the last layer
     /// allows it) gives the gradients of the full pass, every parameter.
     func testTrainingOnPooledRowsGivesTheFullPassGradients() throws {

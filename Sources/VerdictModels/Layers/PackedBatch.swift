@@ -30,6 +30,30 @@ public struct PackedBatch: Sendable {
     public var sequenceCount: Int { offsets.count - 1 }
     public var lengths: [Int] { zip(offsets.dropFirst(), offsets).map { $0 - $1 } }
 
+    /// Sequences `range` of this batch, as a batch of their own.
+    public func sequences(_ range: Range<Int>) -> PackedBatch {
+        precondition(range.lowerBound >= 0 && range.upperBound <= sequenceCount, "PackedBatch: sequences \(range) of \(sequenceCount)")
+        let tokens = offsets[range.lowerBound]..<offsets[range.upperBound]
+        var part = self
+        part.inputIds = Array(inputIds[tokens]); part.tokenTypeIds = Array(tokenTypeIds[tokens]); part.positions = Array(positions[tokens])
+        part.offsets = offsets[range.lowerBound...range.upperBound].map { $0 - tokens.lowerBound }
+        part.globalAttention = globalAttention.map { Array($0[tokens]) }
+        return part
+    }
+
+    /// Consecutive ranges of sequences that cover the batch, each of at most `maxTokens` tokens
+    /// unless it is a single sequence.
+    public func partitioned(maxTokens: Int) -> [Range<Int>] {
+        var parts: [Range<Int>] = [], start = 0
+        while start < sequenceCount {
+            var end = start + 1
+            while end < sequenceCount && offsets[end + 1] - offsets[start] <= maxTokens { end += 1 }
+            parts.append(start..<end)
+            start = end
+        }
+        return parts
+    }
+
     /// Packs token id sequences; padding (attention mask 0) is dropped. `tokenTypes` and
     /// `attentionMasks`, when given, have one value per token of each sequence (a mismatch is a
     /// programming error). Ids and types outside the model's tables, however large, are kept
