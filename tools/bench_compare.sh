@@ -155,6 +155,9 @@ run_verdict() { # WORKLOAD ENGINE [EXTRA ARGS...]
   fi
   line=$(grep '^verdict:' <<<"$out" || true)
   R[$w:$e:tps]=$(tps_of "$line") R[$w:$e:lat]=$(lat_of "$line")
+  line=$(grep '^work:' <<<"$out" || true)   # the workload's FLOPs and the FMA peak, the same for every engine
+  [ -n "$line" ] && R[$w:gflop]=$(sed -n 's/^work: \([0-9.]*\) GFLOP per pass.*/\1/p' <<<"$line") \
+    R[$w:peak]=$(sed -n 's/.*fp32 FMA peak \([0-9.]*\) GFLOP.*/\1/p' <<<"$line")
   log "$e: $VERDICT classify --json, best of $REPEATS from process start"
   for ((i = 0; i < REPEATS; i++)); do
     t0=$(date +%s%N)
@@ -284,6 +287,22 @@ print_tables() {
     row "${W_NAME[$w]}" "${cells[@]}" \
       "$(ratio "$w:verdict-fp32:tps" "$w:pytorch:tps")" "$(ratio "$w:verdict-int8:tps" "$w:pytorch:tps")" \
       "$(ratio "$w:verdict-int8:tps" "$w:ort-int8:tps")" "$(ratio "$w:verdict-fp32:tps" "$w:ort-fp32:tps")"
+  done
+  echo
+  echo "## Share of the fp32 FMA peak: a full forward pass's FLOPs × texts/s ÷ the peak loop's GFLOP/s"
+  echo
+  echo "FLOPs counted as BERT layers (\`verdict bench-classify\`'s work line; int8 counted as the fp32 work it replaces, so it can pass 100 %)."
+  echo
+  echo "| workload | GFLOP per pass | peak, GFLOP/s | $ENGINE_HEAD |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  local e shares
+  for w in "${WORKLOADS[@]}"; do
+    shares=()
+    for e in "${ENGINES[@]}"; do
+      shares+=("$(awk -v g="${R[$w:gflop]:-}" -v p="${R[$w:peak]:-}" -v t="${R[$w:$e:tps]:-}" -v n="${W_COUNT[$w]}" \
+        'BEGIN { if (g > 0 && p > 0 && t > 0) printf "%.0f %%", 100 * g * t / n / p; else print "n/a" }')")
+    done
+    row "${W_NAME[$w]}" "$(val "$w:gflop")" "$(val "$w:peak")" "${shares[@]}"
   done
   echo
   echo "## Verdict end to end: \`verdict classify --json\`, process start and model load included (best of $REPEATS)"

@@ -16,6 +16,7 @@ struct BenchClassifyCommand: ParsableCommand {
     @Option(help: "Timed repeats (the best is reported).") var repeats: Int = 3
     @Option(help: "Single-sentence calls timed for latency (the best is reported).") var latencyRepeats: Int = 20
     @Flag(help: "Also print where one pass over the file spends its time, per kind of operation.") var profile = false
+    @Flag(help: "Skip measuring the FMA peak (the share of it the pass reaches is not printed).") var noPeak = false
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
@@ -39,9 +40,16 @@ struct BenchClassifyCommand: ParsableCommand {
                 _ = try classifier(["I really love this book"])
                 latency = min(latency, Date().timeIntervalSince(start))
             }
-            let tokens = try classifier.tokenizer.encodeBatch(texts, options: TokenizationOptions(truncation: .longestFirst, maxLength: classifier.maxLength)).reduce(0) { $0 + $1.ids.count }
+            let lengths = try classifier.tokenizer.encodeBatch(texts, options: TokenizationOptions(truncation: .longestFirst, maxLength: classifier.maxLength)).map(\.ids.count)
             print(String(format: "verdict: %d texts (%d tokens) in %.3f s: %.1f texts/s; one sentence %.2f ms; threads %d",
-                         texts.count, tokens, best, Double(texts.count) / best, latency * 1000, Parallel.threadCount))
+                         texts.count, lengths.reduce(0, +), best, Double(texts.count) / best, latency * 1000, Parallel.threadCount))
+            if !noPeak {
+                // The same arithmetic against the machine's fp32 ceiling (int8 counted as the fp32 work it replaces).
+                let flops = ForwardWork.flops(lengths: lengths, config: classifier.model.config)
+                let peak = ForwardWork.measuredPeak(int8: false, threads: Parallel.threadCount)
+                print(String(format: "work: %.2f GFLOP per pass (a full forward pass as BERT layers); %.1f GFLOP/s, %.1f %% of the fp32 FMA peak %.1f GFLOP/s (%@)",
+                             flops / 1e9, flops / best / 1e9, 100 * flops / best / 1e9 / peak, peak, KernelInfo.path))
+            }
             if profile { try printProfile(classifier, texts) }
         }
     }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Synchronization
 import Verdict
 
 /// `verdict bench-kernels`: the matrix multiplies on transformer layer shapes against the
@@ -25,7 +24,7 @@ struct BenchKernelsCommand: ParsableCommand {
         let threads = Parallel.threadCount
         Allocator.keepFreedMemoryForReuse()   // as model loading and training do
         print("kernels: \(KernelInfo.path), \(threads) threads")
-        let fp32Peak = peak(int8: false, threads: threads), int8Peak = peak(int8: true, threads: threads)
+        let fp32Peak = ForwardWork.measuredPeak(int8: false, threads: threads), int8Peak = ForwardWork.measuredPeak(int8: true, threads: threads)
         let avx512 = KernelPath.current == .avx512, vnni = KernelInfo.path.contains("vnni")
         let fp32Loop = avx512 ? "zmm FMA loop" : "FMA loop", int8Loop = vnni ? "zmm vpdpbusd loop" : "u8xs8 dot loop"
         print("peak fp32 \(fp32Loop): " + String(format: "%.1f", fp32Peak) + " GFLOP/s; int8 \(int8Loop): "
@@ -79,22 +78,5 @@ struct BenchKernelsCommand: ParsableCommand {
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         return best
-    }
-
-    /// Operations per second of the peak loop run on every thread at once (best of 3).
-    private func peak(int8: Bool, threads: Int) -> Double {
-        let iterations = 20_000_000
-        var rate = 0.0
-        for _ in 0..<3 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let total = Mutex(0.0)
-            DispatchQueue.concurrentPerform(iterations: threads) { _ in
-                let operations = runPeakLoop(int8: int8, iterations: iterations)
-                total.withLock { $0 += operations }
-            }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            rate = max(rate, total.withLock { $0 } / seconds / 1e9)
-        }
-        return rate
     }
 }
