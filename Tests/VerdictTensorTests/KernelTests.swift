@@ -204,6 +204,36 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The AVX-512 attention (blocks of 8 query rows, 32 keys and 32 output columns per tile, masked
+    /// column tails) gives the AVX2 attention's bits: every score and output is summed in the same
+    /// order. Lengths around both tile sizes, head sizes that are and are not multiples of 32,
+    /// causal, windowed, and calls for a few queries (the pooled rows of a classifier).
+    func testAttentionPathsGiveTheSameBits() throws {
+        guard KernelPath.best >= .avx512 else { throw XCTSkip("CPU lacks avx512f/bw/dq/vl: only the AVX2 attention runs here") }
+        for (l, d) in [(1, 32), (5, 64), (9, 80), (31, 32), (33, 64), (70, 128), (129, 96), (200, 8)] {
+            let q = random([l, d]), k = random([l, d]), v = random([l, d])
+            for (causal, window) in [(false, nil), (true, nil), (false, 7), (true, 12)] as [(Bool, Int?)] {
+                for (first, count) in [(0, l), (l - 1, 1), (0, min(l, 6)), (l / 2, min(l - l / 2, 13))] {
+                    var outputs: [[Float]] = []
+                    for path in [KernelPath.avx2, .avx512] {
+                        KernelPath.force(path)
+                        defer { KernelPath.force(nil) }
+                        var out = Tensor(shape: [count, d])
+                        q.scalars.withUnsafeBufferPointer { qp in k.scalars.withUnsafeBufferPointer { kp in v.scalars.withUnsafeBufferPointer { vp in
+                            out.scalars.withUnsafeMutableBufferPointer { op in
+                                attention(q: qp.baseAddress! + first * d, ldq: d, queryCount: count, firstQueryPosition: first,
+                                          k: kp.baseAddress!, ldk: d, v: vp.baseAddress!, ldv: d, out: op.baseAddress!, ldo: d,
+                                          length: l, headDim: d, scale: 0.2, causal: causal, window: window)
+                            }
+                        }}}
+                        outputs.append(out.scalars)
+                    }
+                    XCTAssertEqual(outputs[0], outputs[1], "l \(l) d \(d) causal \(causal) window \(String(describing: window)) queries \(first)..<\(first + count)")
+                }
+            }
+        }
+    }
+
     func testRMSNorm() {
         let x = random([37, 64]), gamma = random([64])
         XCTAssertLessThan(Ops.rmsNorm(x, gamma: gamma, eps: 1e-6).0.maxAbsDifference(ReferenceOps.rmsNorm(x, gamma: gamma, eps: 1e-6)), 1e-5)
