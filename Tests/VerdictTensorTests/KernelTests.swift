@@ -95,15 +95,8 @@ final class KernelTests: XCTestCase {
                     }
                 }}}
                 for (first, count) in [(0, 1), (36, 1), (17, 1), (3, 6), (30, 7)] {
-                    var part = Tensor(shape: [count, d])
-                    q.scalars.withUnsafeBufferPointer { qp in k.scalars.withUnsafeBufferPointer { kp in v.scalars.withUnsafeBufferPointer { vp in
-                        part.scalars.withUnsafeMutableBufferPointer { op in
-                            attention(q: qp.baseAddress! + first * d, ldq: d, queryCount: count, firstQueryPosition: first,
-                                      k: kp.baseAddress!, ldk: d, v: vp.baseAddress!, ldv: d, out: op.baseAddress!, ldo: d,
-                                      length: l, headDim: d, scale: 0.125, causal: causal, window: window)
-                        }
-                    }}}
-                    XCTAssertEqual(part.scalars, Array(full.scalars[(first * d)..<((first + count) * d)]),
+                    XCTAssertEqual(attend(q, k, v, queries: first..<(first + count), scale: 0.125, causal: causal, window: window),
+                                   Array(full.scalars[(first * d)..<((first + count) * d)]),
                                    "queries \(first)..<\(first + count), causal \(causal), window \(String(describing: window))")
                 }
             }
@@ -214,24 +207,29 @@ final class KernelTests: XCTestCase {
             let q = random([l, d]), k = random([l, d]), v = random([l, d])
             for (causal, window) in [(false, nil), (true, nil), (false, 7), (true, 12)] as [(Bool, Int?)] {
                 for (first, count) in [(0, l), (l - 1, 1), (0, min(l, 6)), (l / 2, min(l - l / 2, 13))] {
-                    var outputs: [[Float]] = []
-                    for path in [KernelPath.avx2, .avx512] {
+                    let outputs = [KernelPath.avx2, .avx512].map { path in
                         KernelPath.force(path)
                         defer { KernelPath.force(nil) }
-                        var out = Tensor(shape: [count, d])
-                        q.scalars.withUnsafeBufferPointer { qp in k.scalars.withUnsafeBufferPointer { kp in v.scalars.withUnsafeBufferPointer { vp in
-                            out.scalars.withUnsafeMutableBufferPointer { op in
-                                attention(q: qp.baseAddress! + first * d, ldq: d, queryCount: count, firstQueryPosition: first,
-                                          k: kp.baseAddress!, ldk: d, v: vp.baseAddress!, ldv: d, out: op.baseAddress!, ldo: d,
-                                          length: l, headDim: d, scale: 0.2, causal: causal, window: window)
-                            }
-                        }}}
-                        outputs.append(out.scalars)
+                        return attend(q, k, v, queries: first..<(first + count), scale: 0.2, causal: causal, window: window)
                     }
                     XCTAssertEqual(outputs[0], outputs[1], "l \(l) d \(d) causal \(causal) window \(String(describing: window)) queries \(first)..<\(first + count)")
                 }
             }
         }
+    }
+
+    /// Fused attention output `[queries.count, d]` for `queries` of `q` `[l, d]` against all of `k` and `v`.
+    private func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, queries: Range<Int>, scale: Float, causal: Bool, window: Int?) -> [Float] {
+        let l = q.shape[0], d = q.shape[1]
+        var out = Tensor(shape: [queries.count, d])
+        q.scalars.withUnsafeBufferPointer { qp in k.scalars.withUnsafeBufferPointer { kp in v.scalars.withUnsafeBufferPointer { vp in
+            out.scalars.withUnsafeMutableBufferPointer { op in
+                attention(q: qp.baseAddress! + queries.lowerBound * d, ldq: d, queryCount: queries.count, firstQueryPosition: queries.lowerBound,
+                          k: kp.baseAddress!, ldk: d, v: vp.baseAddress!, ldv: d, out: op.baseAddress!, ldo: d,
+                          length: l, headDim: d, scale: scale, causal: causal, window: window)
+            }
+        }}}
+        return out.scalars
     }
 
     func testRMSNorm() {
