@@ -12,6 +12,7 @@
 #   INT8_PER_CHANNEL=1  ORT int8 quantized per output channel with reduce_range (as Verdict's int8 is) instead
 #                    of quantize_dynamic's default (per tensor)
 #   SKIP_BUILD=1     use the existing .build/release/verdict instead of `swift build -c release`
+#   TRAIN_STEPS=8    steps of each fine-tuning run (DistilBERT-base shape, batch 16 x 128); TRAIN_STEPS=0 skips training
 #   VERDICT_SHARED_DIR=../shared   where data/sst2 and data/amazon-reviews are
 #
 # Workloads: MiniLM-L6 (Sources/VerdictDefaultModel/default-sentiment, the bundled model) and DistilBERT-base shape (random weights,
@@ -23,6 +24,8 @@
 #   PyTorch              tools/bench_classify.py (transformers text-classification pipeline, fp32).
 #   ORT fp32, opt, int8  tools/bench_ort.py: exported graph, + transformer optimiser, + dynamic int8 quantization;
 #                        one process per variant (its own peak RSS); exports cached in .build/bench-models/ort-cache.
+# Training: `verdict bench-train` and tools/bench_train.py (forward, backward, clipping, AdamW at a fixed
+# shape) run in turn REPEATS times; each run's ms per step, the ratio run by run, and peak RSS.
 # Markdown goes to standard output; progress, build output and errors to standard error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -225,6 +228,39 @@ run_workload() { # WORKLOAD
   for v in ort-fp32 ort-opt ort-int8; do run_ort "$w" "$v"; done
 }
 
+# Fine-tuning at a fixed shape, Verdict and PyTorch in turn, REPEATS times.
+TRAIN_STEPS=${TRAIN_STEPS:-8}
+TRAIN_RUNS=()   # "verdict_ms pytorch_ms verdict_rss pytorch_rss" per run
+run_training() {
+  ((TRAIN_STEPS > 0)) || return 0
+  local model=$MODELS_DIR/distilbert-base i v p vr pr
+  for ((i = 0; i < REPEATS; i++)); do
+    log "training run $((i + 1)) of $REPEATS: verdict bench-train, then tools/bench_train.py ($TRAIN_STEPS steps)"
+    run_rss "$VERDICT" bench-train --model "$model" --steps "$TRAIN_STEPS" >"$TMP/out" 2>"$TMP/err" || { failed verdict training bench-train; return 0; }
+    v=$(sed -n 's/.*(\([0-9.]*\) ms\/step).*/\1/p' "$TMP/out" | head -1) vr=$(rss_mb)
+    run_rss "$PYTHON" tools/bench_train.py "$model" --steps "$TRAIN_STEPS" --threads "$THREADS" >"$TMP/out" 2>"$TMP/err" \
+      || { failed pytorch training bench_train.py; return 0; }
+    p=$(sed -n 's/.*(\([0-9.]*\) ms\/step).*/\1/p' "$TMP/out" | head -1) pr=$(rss_mb)
+    TRAIN_RUNS+=("${v:-n/a} ${p:-n/a} ${vr:-n/a} ${pr:-n/a}")
+  done
+}
+
+print_training() {
+  ((${#TRAIN_RUNS[@]} > 0)) || return 0
+  local run v p vr pr
+  echo "## Fine-tuning, DistilBERT-base shape, batch 16 × 128 tokens, $TRAIN_STEPS steps (forward, backward, clipping, AdamW), runs in turn"
+  echo
+  echo "\`$VERDICT bench-train --model $MODELS_DIR/distilbert-base --steps $TRAIN_STEPS\` vs \`$PYTHON tools/bench_train.py $MODELS_DIR/distilbert-base --steps $TRAIN_STEPS --threads $THREADS\`"
+  echo
+  echo "| run | Verdict ms/step | PyTorch ms/step | Verdict / PyTorch speed | Verdict peak RSS, MB | PyTorch peak RSS, MB |"
+  echo "| --- | --- | --- | --- | --- | --- |"
+  for run in "${!TRAIN_RUNS[@]}"; do
+    read -r v p vr pr <<<"${TRAIN_RUNS[$run]}"
+    row "$((run + 1))" "$v" "$p" "$(awk -v a="$v" -v b="$p" 'BEGIN { if (a > 0 && b > 0) printf "%.2f×", b / a; else print "n/a" }')" "$vr" "$pr"
+  done
+  echo
+}
+
 # ------------------------------------------------------------------------------------------- report
 
 val() { local v=${R[$1]:-}; echo "${v:-n/a}"; }
@@ -341,6 +377,7 @@ print_tables() {
     for w in "${WORKLOADS[@]}"; do engine_row "$w" rss; done
     echo
   fi
+  print_training
   echo "## ONNX graphs"
   echo
   for m in "${!NOTES[@]}"; do
@@ -363,6 +400,7 @@ main() {
   add_workload distilbert-sst2 "DistilBERT-base, $sst2_name" "$MODELS_DIR/distilbert-base" distilbert-base "$sst2" "$SST2_LIMIT"
   add_workload distilbert-books "DistilBERT-base, $books_name" "$MODELS_DIR/distilbert-base" distilbert-base "$books" "$LIMIT"
   for w in "${WORKLOADS[@]}"; do run_workload "$w"; done
+  run_training
   print_header
   print_tables
 }
