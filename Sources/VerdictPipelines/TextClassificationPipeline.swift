@@ -89,8 +89,9 @@ public final class TextClassificationPipeline: @unchecked Sendable {
         return out
     }
 
-    /// The token budget of one batch (`logits(encodings:batchSize:maxBatchTokens:)`).
-    public static let defaultMaxBatchTokens = 4096
+    /// The token budget of one batch (`logits(encodings:batchSize:maxBatchTokens:)`): the model's
+    /// own budget of one pass, so a batch of the pipeline runs as one pass.
+    public static let defaultMaxBatchTokens = SequenceClassifier.defaultMaxTokensPerPass
 
     /// Labelled scores per text.
     public func callAsFunction(_ texts: [String], pairs: [String]? = nil, topK: TopK = .one,
