@@ -140,6 +140,7 @@ rss_mb() { [ -s "$TMP/rss" ] && awk 'NR==1 && /^[0-9]+$/ { printf "%.0f", $1 / 1
 tps_of() { sed -n 's/.* \([0-9.][0-9.]*\) texts\/s.*/\1/p' <<<"$1" | head -1; }
 lat_of() { sed -n 's/.*one sentence \([0-9.][0-9.]*\) ms.*/\1/p' <<<"$1" | head -1; }
 acc_of() { sed -n 's/.*accuracy \([0-9][0-9.]*\).*/\1/p' <<<"$1" | head -1; }
+ms_step_of() { sed -n 's/.*(\([0-9.][0-9.]*\) ms\/step).*/\1/p' "$1" | head -1; }   # bench-train, bench_train.py (a file)
 diff_of() { sed -n 's/.*max score diff \([^;]*\);.*/\1/p' <<<"$1" | head -1; }
 
 failed() { # ENGINE WORKLOAD WHAT
@@ -153,7 +154,9 @@ run_verdict() { # WORKLOAD ENGINE [EXTRA ARGS...]
   local w=$1 e=$2; shift 2
   local model=${W_MODEL[$w]} input=${W_INPUT[$w]} out line i t0 t1 best=0 rss=0 r
   log "$e: $VERDICT bench-classify (${W_NAME[$w]})"
-  if ! out=$("$VERDICT" bench-classify --model "$model" --input "$input" --repeats "$REPEATS" "$@" 2>"$TMP/err"); then
+  local peak_flag=()   # the FMA peak is measured once per workload, by its first Verdict run
+  [ -n "${R[$w:peak]:-}" ] && peak_flag=(--no-peak)
+  if ! out=$("$VERDICT" bench-classify --model "$model" --input "$input" --repeats "$REPEATS" "${peak_flag[@]}" "$@" 2>"$TMP/err"); then
     failed "$e" "$w" "bench-classify"; return 0
   fi
   line=$(grep '^verdict:' <<<"$out" || true)
@@ -237,10 +240,10 @@ run_training() {
   for ((i = 0; i < REPEATS; i++)); do
     log "training run $((i + 1)) of $REPEATS: verdict bench-train, then tools/bench_train.py ($TRAIN_STEPS steps)"
     run_rss "$VERDICT" bench-train --model "$model" --steps "$TRAIN_STEPS" >"$TMP/out" 2>"$TMP/err" || { failed verdict training bench-train; return 0; }
-    v=$(sed -n 's/.*(\([0-9.]*\) ms\/step).*/\1/p' "$TMP/out" | head -1) vr=$(rss_mb)
+    v=$(ms_step_of "$TMP/out") vr=$(rss_mb)
     run_rss "$PYTHON" tools/bench_train.py "$model" --steps "$TRAIN_STEPS" --threads "$THREADS" >"$TMP/out" 2>"$TMP/err" \
       || { failed pytorch training bench_train.py; return 0; }
-    p=$(sed -n 's/.*(\([0-9.]*\) ms\/step).*/\1/p' "$TMP/out" | head -1) pr=$(rss_mb)
+    p=$(ms_step_of "$TMP/out") pr=$(rss_mb)
     TRAIN_RUNS+=("${v:-n/a} ${p:-n/a} ${vr:-n/a} ${pr:-n/a}")
   done
 }
