@@ -46,7 +46,7 @@ let package = Package(
         ),
         .target(name: "Verdict", dependencies: ["VerdictPipelines", "VerdictTokenizers", "VerdictTensor", "VerdictHub", "VerdictModels", "VerdictTraining", "VerdictDatasets", "VerdictMetrics", "VerdictProgress"], swiftSettings: settings),
         // What both executables share: error reporting, the library's enumerations as arguments, --version.
-        .target(name: "VerdictCommandSupport", dependencies: ["Verdict", "VerdictDefaultModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .target(name: "VerdictCommandSupport", dependencies: ["Verdict", "VerdictDefaultModel", "VerdictJSON", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: settings),
         .executableTarget(
             name: "VerdictCLI",

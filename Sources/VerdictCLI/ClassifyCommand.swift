@@ -25,7 +25,7 @@ struct ClassifyCommand: ParsableCommand {
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
         if jsonl {
-            guard input.texts.isEmpty else { throw ValidationError("--jsonl reads JSON Lines from standard input or --input, not texts given as arguments") }
+            guard input.texts.isEmpty, input.column == nil else { throw ValidationError("--jsonl reads JSON Lines from standard input or --input (the text field is --text-field), not texts given as arguments or --column") }
             guard !json else { throw ValidationError("--json and --jsonl cannot be combined: --jsonl already writes JSON") }
         } else if shard != .whole || textField != "text" || outputField != "prediction" || skipInvalid {
             throw ValidationError("--shard, --text-field, --output-field and --skip-invalid need --jsonl")
@@ -41,13 +41,14 @@ struct ClassifyCommand: ParsableCommand {
                 try batch.run(input: try input.input.map(LineReader.init(path:)) ?? LineReader(), output: .standardOutput)
                 return
             }
-            let texts = try input.read()
-            let results = try classifier(texts, topK: topK, functionToApply: function, batchSize: batchSize)
-            for (text, scores) in zip(texts, results) {
-                if json {
-                    printJSONLine([("text", .string(text)), ("labels", .array(scores.map { .object([("label", .string($0.label)), ("score", .double(Double($0.score)))]) }))])
-                } else {
-                    print(scores.map(\.description).joined(separator: ", ") + "\t" + text)
+            try input.forEachChunk(batchSize) { texts in
+                let results = try classifier(texts, topK: topK, functionToApply: function, batchSize: batchSize)
+                for (text, scores) in zip(texts, results) {
+                    if json {
+                        printJSONLine([("text", .string(text)), ("labels", .array(scores.map { .object([("label", .string($0.label)), ("score", .double(Double($0.score)))]) }))])
+                    } else {
+                        print(scores.map(\.description).joined(separator: ", ") + "\t" + text)
+                    }
                 }
             }
         }

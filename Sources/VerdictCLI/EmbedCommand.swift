@@ -10,7 +10,8 @@ struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "embed", abstract: "Sentence embeddings (the model's own pooling, else mean).")
 
     @Option(help: "Model folder or cached Hub id.") var model: String
-    @Flag(help: "L2-normalise each embedding.") var normalize = false
+    @Flag(inversion: .prefixedNo, help: "L2-normalise each embedding (default: as the folder's modules.json says, with its Normalize module).")
+    var normalize: Bool?
     @Option(help: "Texts per forward pass.") var batchSize: Int = 32
     @Flag(help: "One JSON object per input line.") var json = false
     @OptionGroup var input: TextInput
@@ -22,10 +23,8 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let embedder = try pipeline(.featureExtraction, model: model)
-            let texts = try input.read()
-            for start in stride(from: 0, to: texts.count, by: batchSize) {
-                let chunk = Array(texts[start..<min(start + batchSize, texts.count)])
-                for (text, v) in zip(chunk, try embedder(chunk, normalize: normalize, batchSize: batchSize)) {
+            try input.forEachChunk(batchSize) { texts in
+                for (text, v) in zip(texts, try embedder(texts, normalize: normalize, batchSize: batchSize)) {
                     if json { printJSONLine([("text", .string(text)), ("embedding", .array(v.map { .double(Double($0)) }))]) }
                     else { print(v.map { String(format: "%.6f", $0) }.joined(separator: " ")) }
                 }

@@ -3,31 +3,36 @@ import Foundation
 import Verdict
 import VerdictJSON
 
-/// Where `classify` and `embed` read texts: arguments, `--input FILE --column NAME`
-/// (CSV/TSV/JSONL), or one text per line of standard input.
+/// Where `classify`, `embed` and `tokenize` read texts, one way for all of them: arguments,
+/// `--input FILE [--column NAME]` (`TextFile`: CSV, TSV, JSON Lines or JSON as tables, the column
+/// `text`, then `sentence`, … by default; any other file one text per line), or one text per line
+/// of standard input (`LineReader.nextText`: `\n` or `\r\n`, byte-order mark and blank lines
+/// skipped), answered as it arrives.
 struct TextInput: ParsableArguments {
-    @Option(help: "Read texts from a CSV, TSV or JSONL file.") var input: String?
-    @Option(help: "Column (CSV/TSV) or key (JSONL) holding the text.") var column: String = "sentence"
-    @Argument(help: "Texts; none reads one text per line from standard input.") var texts: [String] = []
+    @Option(help: "Read texts from a file: a column of a CSV, TSV, JSON Lines or JSON file, else (.txt) one text per line.") var input: String?
+    @Option(help: "Column (CSV/TSV) or key (JSON) holding the text (default: text, sentence, review or content, whichever the file has first).")
+    var column: String?
+    @Argument(help: "Texts; none reads one text per line from standard input (blank lines skipped), answering as lines arrive.") var texts: [String] = []
 
-    func read() throws -> [String] {
-        if !texts.isEmpty { return texts }
+    func validate() throws {
+        if column != nil && input == nil { throw ValidationError("--column needs --input FILE") }
+        if input != nil && !texts.isEmpty { throw ValidationError("give texts as arguments or --input FILE, not both") }
+    }
+
+    /// Calls `body` with the texts in order: arguments and files at once, standard input `chunk`
+    /// lines at a time (one at a time from a terminal), flushing what `body` printed after each.
+    func forEachChunk(_ chunk: Int, _ body: ([String]) throws -> Void) throws {
+        if !texts.isEmpty { return try body(texts) }
         if let input {
-            let url = URL(fileURLWithPath: input)
-            if url.pathExtension.lowercased() == "jsonl" {
-                guard let data = FileManager.default.contents(atPath: input) else { throw DatasetError.unreadableFile(path: input, reason: "cannot open") }
-                return try data.split(separator: UInt8(ascii: "\n")).enumerated().compactMap { (i, line) -> String? in
-                    if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) { return nil }
-                    do { return try JSONNode.parse(data: Data(line), file: input).required(column).string() } catch {
-                        throw DatasetError.invalidJSON(path: input, line: i + 1, reason: "\(error)")
-                    }
-                }
-            }
-            return try DelimitedTable(url: url).column(column)
+            let texts = try TextFile.texts(URL(fileURLWithPath: input), column: column)
+            return texts.isEmpty ? () : try body(texts)
         }
-        var lines: [String] = []
-        while let line = Swift.readLine(strippingNewline: true) { lines.append(line) }
-        return lines
+        let reader = LineReader()
+        let size = isatty(STDIN_FILENO) != 0 ? 1 : max(chunk, 1)
+        while case let texts = try reader.nextTexts(size), !texts.isEmpty {
+            try body(texts)
+            fflush(nil)   // all C streams: print is line-buffered only on a terminal (nil avoids the global stdout)
+        }
     }
 }
 
@@ -35,4 +40,3 @@ struct TextInput: ParsableArguments {
 func printJSONLine(_ members: [(String, JSONValue)]) {
     print(JSONValue.object(members).serialized())
 }
-

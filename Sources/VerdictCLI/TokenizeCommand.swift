@@ -1,16 +1,17 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictCommandSupport
 
 /// `verdict tokenize`: shows how a model's tokenizer cuts text, as a table or as JSON lines.
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
         abstract: "Tokenize text with a model's tokenizer (tokenizer.json, vocab.txt, or vocab.json + merges.txt).",
-        discussion: "With no TEXT, reads one text per line from standard input. Offsets count Unicode scalars (Python characters)."
+        discussion: "With no TEXT and no --input, reads one text per line from standard input (blank lines skipped). Offsets count Unicode scalars (Python characters)."
     )
 
-    @Option(name: .long, help: "A model folder.")
+    @Option(name: .long, help: "A model folder or cached Hub id.")
     var model: String
 
     @Option(name: .long, help: "A second text, encoded as the pair of each input.")
@@ -25,33 +26,25 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per input line.")
     var json = false
 
-    @Argument(help: "Texts to tokenize.")
-    var texts: [String] = []
+    @OptionGroup var input: TextInput
 
-    func run() throws {
-        let tokenizer: Tokenizer
-        do {
-            tokenizer = try AutoTokenizer.from(folder: URL(fileURLWithPath: model))
-        } catch {
-            throw ValidationError("\(error)")
-        }
+    func validate() throws {
+        if let maxLength, maxLength < 1 { throw ValidationError("--max-length must be at least 1 (got \(maxLength))") }
+    }
+
+    func run() throws { try reportingErrors(execute) }
+
+    private func execute() throws {
+        let tokenizer = try AutoTokenizer.from(folder: try resolveModelFolder(model))
         var options = TokenizationOptions(addSpecialTokens: !noSpecialTokens)
         if let maxLength {
             options.truncation = .longestFirst
             options.maxLength = maxLength
         }
-        let inputs = texts.isEmpty ? StandardInput.lines() : texts
-        let encodings: [Encoding]
-        do {
-            encodings = try tokenizer.encodeBatch(inputs, pairs: pair.map { p in inputs.map { _ in p } }, options: options)
-        } catch {
-            throw ValidationError("\(error)")
-        }
-        for (text, e) in zip(inputs, encodings) {
-            if json {
-                print(jsonLine(text: text, encoding: e))
-            } else {
-                print(table(text: text, encoding: e))
+        try input.forEachChunk(256) { inputs in
+            let encodings = try tokenizer.encodeBatch(inputs, pairs: pair.map { p in inputs.map { _ in p } }, options: options)
+            for (text, e) in zip(inputs, encodings) {
+                print(json ? jsonLine(text: text, encoding: e) : table(text: text, encoding: e))
             }
         }
     }
@@ -81,18 +74,5 @@ struct TokenizeCommand: ParsableCommand {
             lines.append("  \(token)  \(id)\(e.offsets[i].start)..<\(e.offsets[i].end)")
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// Reads standard input as lines (invalid UTF-8 is replaced, never fatal).
-enum StandardInput {
-    static func lines() -> [String] {
-        let data = FileHandle.standardInput.readDataToEndOfFile()
-        var text = String(decoding: data, as: UTF8.self)
-        if text.hasSuffix("\n") { text.removeLast() }
-        if text.isEmpty { return [] }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-        }
     }
 }

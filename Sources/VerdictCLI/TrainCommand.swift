@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Verdict
 import VerdictCommandSupport
+import VerdictJSON
 
 /// `verdict train`: fine-tune a classifier on a labelled CSV/TSV file.
 struct TrainCommand: ParsableCommand {
@@ -43,18 +44,42 @@ struct TrainCommand: ParsableCommand {
         var text_column: String?
         var label_column: String?
         var labels: [String]?
+
+        static let keys = ["model", "train", "eval", "text_column", "label_column", "labels"]
+    }
+
+    func validate() throws {
+        if let labels { _ = try classNames(labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init), flag: "--labels") }
     }
 
     func run() throws { try reportingErrors(execute) }
 
+    /// Reads a recipe: every key must be one `train` knows (a misspelt key is an error naming the
+    /// nearest one, not a setting silently ignored), every value of the type it needs.
+    static func readRecipe(_ path: String) throws -> (Recipe, TrainingArguments) {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ValidationError("--config \(path): cannot read it (\((error as NSError).localizedFailureReason ?? "no such file"))")
+        }
+        guard let root = try? JSONNode.parse(data: data, file: path), let members = try? root.object() else {
+            throw ValidationError("--config \(path): not a JSON object of settings (see recipes/)")
+        }
+        let known = Recipe.keys + TrainingArguments.jsonKeys
+        for (key, _) in members where !known.contains(key) {
+            let hint = nearest(key, in: known).map { "; did you mean \"\($0)\"?" } ?? " (keys: \(known.sorted().joined(separator: ", ")))"
+            throw ValidationError("--config \(path): unknown key \"\(key)\"\(hint)")
+        }
+        do {
+            return (try JSONDecoder().decode(Recipe.self, from: data), try JSONDecoder().decode(TrainingArguments.self, from: data))
+        } catch let error as DecodingError {
+            throw ValidationError(describe(error, file: "--config " + path))
+        }
+    }
+
     func execute() throws {
         var recipe = Recipe()
         var args = TrainingArguments(outputDir: output ?? "")
-        if let config {
-            let data = try Data(contentsOf: URL(fileURLWithPath: config))
-            recipe = try JSONDecoder().decode(Recipe.self, from: data)
-            args = try JSONDecoder().decode(TrainingArguments.self, from: data)
-        }
+        if let config { (recipe, args) = try Self.readRecipe(config) }
         if let output { args.outputDir = output }
         if let epochs { args.numTrainEpochs = epochs }
         if let learningRate { args.learningRate = learningRate }
@@ -78,13 +103,29 @@ struct TrainCommand: ParsableCommand {
         guard !args.outputDir.isEmpty else { throw ValidationError("--output (or a recipe with \"output_dir\") is required") }
         let textColumn = self.textColumn ?? recipe.text_column   // nil: LabelledTexts.defaultTextColumns
         let labelColumn = self.labelColumn ?? recipe.label_column   // nil: LabelledTexts.defaultLabelColumns
-        let labelNames = labels.map { $0.split(separator: ",").map(String.init) } ?? recipe.labels
+        let labelNames = try labels.map { try classNames($0.split(separator: ",", omittingEmptySubsequences: false).map(String.init), flag: "--labels") }
+            ?? recipe.labels.map { try classNames($0, flag: "--config \(config ?? "") labels") }
+        let evalFile = eval ?? recipe.eval
+        if args.evalStrategy != .no, evalFile == nil { throw ValidationError(TrainingError.evaluationWithoutData(strategy: args.evalStrategy).description) }
+
+        // Every path is checked before anything long starts: the run folder and its final model
+        // take only what Verdict writes, and never hold the inputs.
+        let folder = try resolveModelFolder(modelName)
+        let inputs = [folder, URL(fileURLWithPath: trainFile)] + (evalFile.map { [URL(fileURLWithPath: $0)] } ?? [])
+        let run = try OutputFolder.prepare(args.outputDir, kind: .trainingRun, flag: "--output", inputs: inputs)
+        let final = run.url.appendingPathComponent("final")
+        _ = try OutputFolder.prepare(final.path, kind: .model, flag: "--output", inputs: inputs)
+        if let resumeFromCheckpoint, !FileManager.default.fileExists(atPath: URL(fileURLWithPath: resumeFromCheckpoint).appendingPathComponent("training_state.json").path) {
+            throw ValidationError("--resume-from-checkpoint \(resumeFromCheckpoint): not a checkpoint folder of verdict train (it has no training_state.json)")
+        }
 
         let trainData = try LabelledTexts.load(URL(fileURLWithPath: trainFile), textColumn: textColumn, labelColumn: labelColumn, labelNames: labelNames)
-        let evalData = try (eval ?? recipe.eval).map {
+        if Set(trainData.labels).count < 2, let only = trainData.labels.first {
+            throw TrainingError.singleClass(label: trainData.labelNames[only])
+        }
+        let evalData = try evalFile.map {
             try LabelledTexts.load(URL(fileURLWithPath: $0), textColumn: textColumn, labelColumn: labelColumn, labelNames: trainData.labelNames)
         }
-        let folder = try resolveModelFolder(modelName)
         let tokenizer = try AutoTokenizer.from(folder: folder)
         // Decoders batch only with a padding id; like the usual recipe, take the tokenizer's (or its end-of-text token).
         let padding = tokenizer.padTokenId ?? tokenizer.eosTokenId
@@ -106,25 +147,26 @@ struct TrainCommand: ParsableCommand {
         }
         let trainer = Trainer(model: classifier, args: args, trainDataset: try tokenize(trainData),
                               evalDataset: try evalData.map(tokenize), tokenizerFolder: folder)
+        let reports = run.url.appendingPathComponent("reports")
+        var wroteReports = false
         if let evalData {
-            let reports = URL(fileURLWithPath: args.outputDir).appendingPathComponent("reports")
             trainer.onEvaluate = { step, output in
                 try FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
                 let page = EvaluationReport(title: "verdict train: evaluation at step \(step)", labelNames: evalData.labelNames,
                                             texts: evalData.texts, yTrue: evalData.labels, logits: output.logits.scalars).html()
                 try Data(page.utf8).write(to: reports.appendingPathComponent("step-\(step).html"), options: .atomic)
+                wroteReports = true
             }
         }
         FileHandle.standardError.write(Data("training on \(trainData.count) examples, labels \(trainData.labelNames), \(trainer.totalStepsForDisplay) steps\n".utf8))
         try trainer.train(resumeFromCheckpoint: resumeFromCheckpoint.map { URL(fileURLWithPath: $0) })
-        let final = URL(fileURLWithPath: args.outputDir).appendingPathComponent("final")
         try trainer.saveModel(to: final)
         if let evalDataset = trainer.evalDataset {
             let metrics = try trainer.evaluate(evalDataset)
             print(metrics.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n"))
         }
-        let curve = URL(fileURLWithPath: args.outputDir).appendingPathComponent("training_curve.svg")
+        let curve = run.url.appendingPathComponent("training_curve.svg")
         try Data(TrainingCurve.svg(trainer.state.logHistory).utf8).write(to: curve, options: .atomic)
-        print("saved \(final.path) and \(curve.path)" + (evalData == nil ? "" : "; evaluation reports in \(args.outputDir)/reports"))
+        print("saved \(final.path) and \(curve.path)" + (wroteReports ? "; evaluation reports in \(reports.path)" : ""))
     }
 }

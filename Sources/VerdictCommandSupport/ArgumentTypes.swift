@@ -45,4 +45,10 @@ extension ScoreFunction: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument == "auto" ? "automatic" : argument) }
     public var defaultValueDescription: String { self == .automatic ? "auto" : rawValue }
     public static var allValueStrings: [String] { allCases.map(\.defaultValueDescription) }
+
+    public static var allValueDescriptions: [String: String] {
+        ["auto": "sigmoid for multi-label or one-output models, else softmax (as transformers)",
+         "softmax": "probabilities over the labels, summing to 1", "sigmoid": "an independent probability per label",
+         "none": "the raw logits"]
+    }
 }

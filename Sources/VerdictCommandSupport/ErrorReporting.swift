@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Verdict
+import VerdictJSON
 
 /// Runs a command body; library errors are printed to stderr as one line (no stack trace) and
 /// the process exits non-zero. Argument errors keep argument-parser's usage output.
@@ -16,8 +17,16 @@ package func reportingErrors<T>(_ body: () throws -> T) throws -> T {
         let searched = e.searched.joined(separator: ", ")
         FileHandle.standardError.write(Data("error: the default model was not found (searched \(searched)); pass --model DIR|ID or set VERDICT_DEFAULT_MODEL\n".utf8))
         throw ExitCode.failure
+    } catch let error as DecodingError {
+        FileHandle.standardError.write(Data("error: \(describe(error, file: "input"))\n".utf8))
+        throw ExitCode.failure
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        // Foundation's own errors print their domain and code: say what failed instead.
+        let ns = error as NSError
+        let text = isFoundationError(error)
+            ? ((ns.userInfo[NSFilePathErrorKey] as? String).map { "\($0): " } ?? "") + fileErrorReason(error)
+            : "\(error)"
+        FileHandle.standardError.write(Data("error: \(text)\n".utf8))
         throw ExitCode.failure
     }
 }

@@ -69,8 +69,7 @@ public struct Dataset: Sendable, Equatable {
     }
 
     static func loadJSONLines(_ url: URL) throws -> (dataset: Dataset, lines: [Int]) {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw DatasetError.unreadableFile(path: url.path, reason: error.localizedDescription) }
+        let data = try readDroppingByteOrderMark(url)
         var records: [[String: String]] = [], lines: [Int] = []
         for (i, line) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
@@ -83,9 +82,15 @@ public struct Dataset: Sendable, Equatable {
         return (Dataset(records: records), lines)
     }
 
-    static func loadJSONArray(_ url: URL) throws -> Dataset {
+    /// A file's bytes without a leading UTF-8 byte-order mark (which CSV/TSV readers also skip).
+    static func readDroppingByteOrderMark(_ url: URL) throws -> Data {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw DatasetError.unreadableFile(path: url.path, reason: error.localizedDescription) }
+        do { data = try Data(contentsOf: url) } catch { throw DatasetError.unreadableFile(path: url.path, reason: fileErrorReason(error)) }
+        return data.starts(with: [0xEF, 0xBB, 0xBF]) ? Data(data.dropFirst(3)) : data
+    }
+
+    static func loadJSONArray(_ url: URL) throws -> Dataset {
+        let data = try readDroppingByteOrderMark(url)
         let value: JSONValue
         do { value = try JSONParser.parse(data) } catch { throw DatasetError.invalidJSON(path: url.path, line: 1, reason: "\(error)") }
         guard case .array(let items) = value else { throw DatasetError.invalidJSON(path: url.path, line: 1, reason: "expected an array of objects") }

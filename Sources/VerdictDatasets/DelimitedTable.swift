@@ -1,4 +1,5 @@
 import Foundation
+import VerdictJSON
 
 /// A CSV/TSV file read with RFC 4180 quoting: fields may be quoted, contain the delimiter,
 /// doubled quotes and newlines. Rows remember the line they start on, for error messages.
@@ -12,7 +13,7 @@ public struct DelimitedTable: Sendable {
     /// Reads a file; the delimiter defaults to tab for `.tsv` and comma otherwise.
     public init(url: URL, delimiter: UInt8? = nil, hasHeader: Bool = true) throws {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw DatasetError.unreadableFile(path: url.path, reason: error.localizedDescription) }
+        do { data = try Data(contentsOf: url) } catch { throw DatasetError.unreadableFile(path: url.path, reason: fileErrorReason(error)) }
         try self.init(data: data, path: url.path, delimiter: delimiter ?? (url.pathExtension.lowercased() == "tsv" ? 9 : 44), hasHeader: hasHeader)
     }
 
@@ -62,6 +63,12 @@ public struct DelimitedTable: Sendable {
         header = hasHeader ? records.removeFirst() : (0..<records[0].count).map { "column\($0)" }
         if hasHeader { starts.removeFirst() }
         for (r, l) in zip(records, starts) where r.count != header.count {
+            // A tab-separated file read as CSV (or the reverse) is the usual cause: say so.
+            let other: UInt8 = delimiter == 9 ? 44 : 9
+            let firstLine = bytes.prefix { $0 != 0x0A }
+            if hasHeader, firstLine.contains(other), !firstLine.contains(delimiter) || header.count == 1 {
+                throw DatasetError.wrongDelimiter(path: path, line: l, expected: header.count, found: r.count, likely: other == 9 ? "tab" : "comma")
+            }
             throw DatasetError.raggedRow(path: path, line: l, expected: header.count, found: r.count)
         }
         rows = records

@@ -32,6 +32,7 @@ public struct LabelledTexts: Sendable {
     public static func load(_ url: URL, textColumn: String? = nil, labelColumn: String? = nil,
                             labelNames: [String]? = nil) throws -> LabelledTexts {
         let (table, lines) = try Dataset.loadWithLineNumbers(url)
+        guard table.count > 0 else { throw DatasetError.emptyFile(path: url.path) }   // a header and no rows
         func firstPresent(_ names: [String]) -> String { names.first { table.columns[$0] != nil } ?? names.joined(separator: " or ") }
         let textColumn = textColumn ?? firstPresent(defaultTextColumns)
         let labelColumn = labelColumn ?? firstPresent(defaultLabelColumns)

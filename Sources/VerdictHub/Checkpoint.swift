@@ -71,7 +71,7 @@ public struct Checkpoint {
     /// Shard file names of an index, in first-use order; each must be a plain file name.
     static func shards(_ url: URL) throws -> [String] {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw CheckpointError.unreadableFile(path: url.path, reason: error.localizedDescription) }
+        do { data = try Data(contentsOf: url) } catch { throw CheckpointError.unreadableFile(path: url.path, reason: fileErrorReason(error)) }
         do {
             let map = try JSONNode.parse(data: data, file: url.path).required("weight_map")
             var seen: [String] = []

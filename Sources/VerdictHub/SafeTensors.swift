@@ -174,7 +174,7 @@ public struct SafeTensorsFile {
         out.append(headerBytes)
         for b in blobs { out.append(b) }
         do { try out.write(to: url, options: .atomic) } catch {
-            throw CheckpointError.unreadableFile(path: url.path, reason: error.localizedDescription)
+            throw CheckpointError.unreadableFile(path: url.path, reason: fileErrorReason(error))
         }
     }
 }

@@ -65,7 +65,7 @@ public struct ModelConfig: Sendable {
         }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw CheckpointError.unreadableFile(path: url.path, reason: error.localizedDescription)
+            throw CheckpointError.unreadableFile(path: url.path, reason: fileErrorReason(error))
         }
         try self.init(data: data, file: url.path)
     }

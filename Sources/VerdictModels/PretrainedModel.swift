@@ -36,6 +36,13 @@ extension PretrainedModel {
         parameters.packReleasingDenseCopies(names, precision: precision)
     }
 
+    /// The tensors to save, under the names and in the layouts `transformers` reads (Conv1D
+    /// weights transposed back to `[in, out]`).
+    public var checkpointTensors: [(String, Tensor)] {
+        let transposed = encoder.transposedWeights
+        return parameters.names.map { ($0, transposed.contains($0) ? parameters[$0].transposed() : parameters[$0]) }
+    }
+
     /// Checks that every id `tokenizer` can produce has a row in the model's embedding table (a
     /// tokenizer paired with another model's checkpoint is a common mistake); `folder` names the
     /// files in the error.

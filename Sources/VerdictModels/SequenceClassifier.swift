@@ -105,13 +105,6 @@ public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
     /// `transformers`), otherwise unlimited.
     public var maxBatchSequences: Int? { head.pooling == .lastNonPadding(nil) ? 1 : nil }
 
-    /// The tensors to save, under the names and in the layouts `transformers` reads (Conv1D
-    /// weights transposed back to `[in, out]`).
-    public var checkpointTensors: [(String, Tensor)] {
-        let transposed = encoder.transposedWeights
-        return parameters.names.map { ($0, transposed.contains($0) ? parameters[$0].transposed() : parameters[$0]) }
-    }
-
     /// The parameters that are trained (everything except constant buffers).
     public var trainableNames: [String] { parameters.names.filter { !encoder.buffers.contains($0) } }
 }
@@ -155,6 +148,17 @@ public enum AutoModelForSequenceClassification {
         let newHead = SequenceClassifier.head(config, encoder: encoder)
         let newShapes = SequenceClassifier.headShapes(newHead, encoder: encoder)
         var stale = Set(newShapes.filter { name, shape in checkpoint.tensors[name].map { $0.shape != shape } ?? false }.map(\.0))
+        // Without new labels, a head that does not fit the config is an error, as in transformers
+        // ("size mismatch"): a fresh random head would answer with plausible-looking scores.
+        let labelMismatch = newShapes.first { name, shape in
+            guard stale.contains(name), let found = checkpoint.tensors[name]?.shape else { return false }
+            return found.count == shape.count && found.first != shape.first && found.dropFirst() == shape.dropFirst()   // rows are labels
+        }
+        if labels == nil, head == nil, let (name, expected) = labelMismatch, let found = checkpoint.tensors[name] {
+            throw CheckpointError.tensorMismatch(
+                name: name, reason: "size mismatch: the checkpoint holds \(found.shape), but config.json's \(config.numLabels) labels (id2label) "
+                    + "need \(expected); make id2label list every class of the head, or pass the labels to train a new head")
+        }
         if let head, head != savedCustomHead { stale.formUnion(SequenceClassifier.headShapes(savedHead, encoder: encoder).map(\.0)) }
         for name in stale { checkpoint.tensors[name] = nil }
         checkpoint.names.removeAll { stale.contains($0) }

@@ -38,7 +38,15 @@ struct ServeCommand: AsyncParsableCommand {
                               ("--max-batch-tokens", maxBatchTokens), ("--max-queued-inputs", maxQueuedInputs), ("--max-request-bytes", maxRequestBytes)] where value < 1 {
             throw ValidationError("\(name) must be at least 1 (got \(value))")
         }
-        guard maxBatchWaitMs >= 0, requestTimeout > 0 else { throw ValidationError("--max-batch-wait-ms must be >= 0 and --request-timeout > 0") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535, or 0 for any free port (got \(port))") }
+        guard maxBatchWaitMs >= 0, maxBatchWaitMs.isFinite else { throw ValidationError("--max-batch-wait-ms must be 0 or more (got \(maxBatchWaitMs))") }
+        guard requestTimeout > 0, requestTimeout.isFinite else { throw ValidationError("--request-timeout must be more than 0 seconds (got \(requestTimeout))") }
+        if let apiKey, apiKey.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--api-key is empty: every request would be refused; give a key, or leave the flag out to serve without one")
+        }
+        guard maxClientBatchSize <= maxQueuedInputs else {
+            throw ValidationError("--max-client-batch-size (\(maxClientBatchSize)) is above --max-queued-inputs (\(maxQueuedInputs)): requests that large could never be queued; raise --max-queued-inputs or lower --max-client-batch-size")
+        }
     }
 
     func run() async throws {
@@ -65,9 +73,21 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let server = InferenceServer(model: served, configuration: settings)
         let (host, modelID) = (self.host, settings.modelID)
-        try await server.run { port in
-            print("Serving \(modelID) on http://\(host):\(port)")
-            fflush(nil)   // all C streams: print is line-buffered only on a terminal (nil avoids the global stdout)
+        do {
+            try await server.run { port in
+                print("Serving \(modelID) on http://\(host):\(port)")
+                fflush(nil)   // all C streams: print is line-buffered only on a terminal (nil avoids the global stdout)
+            }
+        } catch {
+            // The socket layer's own words ("bind(descriptor:ptr:bytes:): … (errno: 98)") say what, not where.
+            let text = "\(error)"
+            let reason = text.contains("Address already in use") ? "is already in use by another program; choose another with --port (0: any free port)"
+                : text.contains("Permission denied") ? "may not be opened by this user (ports below 1024 need privileges); choose another with --port"
+                : text.contains("Cannot assign requested address") || text.contains("resolve") ? "is not an address of this machine; check --host"
+                : nil
+            guard let reason else { throw error }
+            FileHandle.standardError.write(Data("error: cannot listen on \(host):\(port): the address \(reason)\n".utf8))
+            throw ExitCode.failure
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import VerdictHub
+import VerdictJSON
 import VerdictModels
 import VerdictTensor
 
@@ -10,9 +11,10 @@ public enum ModelSaving {
 
     /// Saves `model` (weights in `dtype`) with the tokenizer files of `tokenizerFolder` into `folder`.
     /// `extra` writes further files into the folder before it is renamed into place.
-    public static func save(_ model: SequenceClassifier, tokenizerFolder: URL?, to folder: URL, dtype: DType = .float32,
-                            extra: (URL) throws -> Void = { _ in }) throws {
-        try writeFolder(folder, tokenizerFolder: tokenizerFolder) { temporary in
+    /// `copying` names further files of `tokenizerFolder` to copy (`sentenceTransformersFiles`).
+    public static func save(_ model: some PretrainedModel, tokenizerFolder: URL?, to folder: URL, dtype: DType = .float32,
+                            copying: [String] = [], extra: (URL) throws -> Void = { _ in }) throws {
+        try writeFolder(folder, tokenizerFolder: tokenizerFolder, copying: copying) { temporary in
             // The weights are written dense (an int8 model's dequantised), so the config says so.
             var config = model.config
             config.isQuantized = false
@@ -29,7 +31,9 @@ public enum ModelSaving {
     /// (`prepareForInference(precision: .int8)`). The head's few weights stay `F32` and are
     /// quantised on first use after loading, exactly as they are without a saved checkpoint, so
     /// the loaded model gives the same scores as `--dtype int8` on the original.
-    public static func saveQuantized(_ model: SequenceClassifier, tokenizerFolder: URL?, to folder: URL, denseDType: DType = .float32) throws {
+    /// `copying` names further files of `tokenizerFolder` to copy (`sentenceTransformersFiles`).
+    public static func saveQuantized(_ model: some PretrainedModel, tokenizerFolder: URL?, to folder: URL, denseDType: DType = .float32,
+                                     copying: [String] = []) throws {
         model.prepareForInference(precision: .int8)
         let transposed = model.encoder.transposedWeights
         var stored: [SafeTensorsFile.StoredTensor] = []
@@ -44,43 +48,56 @@ public enum ModelSaving {
         }
         var config = model.config
         config.isQuantized = true
-        try writeFolder(folder, tokenizerFolder: tokenizerFolder) { temporary in
+        try writeFolder(folder, tokenizerFolder: tokenizerFolder, copying: copying) { temporary in
             try write(Data(config.serialized().utf8), to: temporary.appendingPathComponent("config.json"))
             try SafeTensorsFile.write(stored: stored, metadata: ["format": "pt", "quantization": QuantizedLayout.method],
                                       to: temporary.appendingPathComponent("model.safetensors"))
         }
     }
 
-    /// Builds a model folder in a temporary sibling (`contents` writes config and weights, the
-    /// tokenizer files are copied), then renames it into place, replacing any old folder.
-    private static func writeFolder(_ folder: URL, tokenizerFolder: URL?, contents: (URL) throws -> Void) throws {
+    /// Builds a model folder through `OutputFolder` (a hidden sibling renamed into place; an
+    /// existing folder is replaced only when it is Verdict's own model output): `contents` writes
+    /// config and weights, the tokenizer files and `copying` (paths relative to
+    /// `tokenizerFolder`, files or folders) are copied.
+    private static func writeFolder(_ folder: URL, tokenizerFolder: URL?, copying: [String] = [], contents: (URL) throws -> Void) throws {
         let fm = FileManager.default
-        let parent = folder.deletingLastPathComponent()
-        try createDirectory(parent)
-        let temporary = parent.appendingPathComponent(".tmp-\(folder.lastPathComponent)-\(getpid())")
-        try? fm.removeItem(at: temporary)
-        try createDirectory(temporary)
-        try contents(temporary)
-        if let tokenizerFolder {
-            for f in tokenizerFiles where fm.fileExists(atPath: tokenizerFolder.appendingPathComponent(f).path) {
-                try fm.copyItem(at: tokenizerFolder.appendingPathComponent(f), to: temporary.appendingPathComponent(f))
+        let output = try OutputFolder.prepare(folder.path, kind: .model)
+        try output.write { temporary in
+            try contents(temporary)
+            guard let tokenizerFolder else { return }
+            for f in tokenizerFiles + copying where fm.fileExists(atPath: tokenizerFolder.appendingPathComponent(f).path) {
+                let target = temporary.appendingPathComponent(f)
+                do {
+                    try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try fm.copyItem(at: tokenizerFolder.appendingPathComponent(f), to: target)
+                } catch { throw CheckpointError.unreadableFile(path: target.path, reason: fileErrorReason(error)) }
             }
         }
-        // Replace atomically: move any old folder aside, rename the new one in, then delete the old.
-        let old = parent.appendingPathComponent(".old-\(folder.lastPathComponent)-\(getpid())")
-        if fm.fileExists(atPath: folder.path) { try? fm.removeItem(at: old); try move(folder, old) }
-        try move(temporary, folder)
-        try? fm.removeItem(at: old)
+    }
+
+    /// The files that make `folder` a sentence-transformers model besides the transformer's own
+    /// (`modules.json`, its configs and every module folder it lists but the transformer's), to
+    /// copy into a converted folder so that it stays a sentence-transformers model.
+    public static func sentenceTransformersFiles(in folder: URL) -> [String] {
+        let fm = FileManager.default
+        guard let data = fm.contents(atPath: folder.appendingPathComponent("modules.json").path) else { return [] }
+        var files = ["modules.json", "config_sentence_transformers.json", "sentence_bert_config.json", "README.md"]
+        if let modules = try? JSONNode.parse(data: data, file: "modules.json").array() {
+            for module in modules {
+                if let path = try? module.required("path").string(), !path.isEmpty, !path.contains(".."), !path.hasPrefix("/") { files.append(path) }
+            }
+        }
+        return files.filter { fm.fileExists(atPath: folder.appendingPathComponent($0).path) }
     }
 
     static func createDirectory(_ url: URL) throws {
         do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
-            throw CheckpointError.unreadableFile(path: url.path, reason: error.localizedDescription)
+            throw CheckpointError.unreadableFile(path: url.path, reason: fileErrorReason(error))
         }
     }
 
     static func write(_ data: Data, to url: URL) throws {
-        do { try data.write(to: url, options: .atomic) } catch { throw CheckpointError.unreadableFile(path: url.path, reason: error.localizedDescription) }
+        do { try data.write(to: url, options: .atomic) } catch { throw CheckpointError.unreadableFile(path: url.path, reason: fileErrorReason(error)) }
     }
 
     static func move(_ from: URL, _ to: URL) throws {

@@ -124,9 +124,12 @@ public final class Trainer {
         guard batches(epoch: 0).count >= accumulation else {
             throw TrainingError.noTrainingSteps(examples: trainDataset.count, batchSize: args.perDeviceTrainBatchSize, accumulation: accumulation)
         }
+        if args.evalStrategy != .no, evalDataset == nil { throw TrainingError.evaluationWithoutData(strategy: args.evalStrategy) }
+        // A run folder holds only what runs write: a folder of the user's is refused, not filled.
+        try OutputFolder.prepare(args.outputDir, kind: .trainingRun).claim()
         let progress = ProgressReporter(total: total, label: "train")
         var lossSinceLog = 0.0, stepsSinceLog = 0
-        var badEvaluations = 0
+        var badEvaluations = 0, samplesSeen = 0
         let start = Date()
         var grads = model.parameters.zeros()
         epochLoop: while state.globalStep < total {
@@ -140,6 +143,7 @@ public final class Trainer {
                 for a in 0..<accumulation {
                     let indices = epochBatches[b + a]
                     let batch = trainDataset.batch(indices)
+                    samplesSeen += indices.count
                     var rng: SplitMix64? = dropoutRNG
                     let (logits, cache) = try model.forward(batch, rng: &rng, keepCache: true)
                     dropoutRNG = rng!
@@ -179,7 +183,7 @@ public final class Trainer {
             if b + accumulation > micro, state.batchInEpoch != 0 { state.epoch = Double(epoch + 1); state.batchInEpoch = 0 }
         }
         let runtime = Date().timeIntervalSince(start)
-        try log(["train_runtime": runtime, "train_samples_per_second": Double(state.globalStep * args.perDeviceTrainBatchSize * accumulation) / max(runtime, 1e-9)])
+        try log(["train_runtime": runtime, "train_samples_per_second": Double(samplesSeen) / max(runtime, 1e-9)])
         if args.loadBestModelAtEnd, let best = state.bestModelCheckpoint {
             try loadWeights(from: URL(fileURLWithPath: best))
         }

@@ -62,7 +62,10 @@ public struct TrainingArguments: Sendable, Codable {
 
     public init(outputDir: String) { self.outputDir = outputDir }
 
-    enum CodingKeys: String, CodingKey {
+    /// The keys a JSON recipe may use for these settings (transformers' snake_case names).
+    public static var jsonKeys: [String] { CodingKeys.allCases.map(\.rawValue) }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case outputDir = "output_dir", learningRate = "learning_rate", perDeviceTrainBatchSize = "per_device_train_batch_size"
         case perDeviceEvalBatchSize = "per_device_eval_batch_size", numTrainEpochs = "num_train_epochs", maxSteps = "max_steps"
         case weightDecay = "weight_decay", warmupRatio = "warmup_ratio", warmupSteps = "warmup_steps", lrSchedulerType = "lr_scheduler_type"
@@ -76,7 +79,7 @@ public struct TrainingArguments: Sendable, Codable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        outputDir = try c.decode(String.self, forKey: .outputDir)
+        outputDir = try c.decodeIfPresent(String.self, forKey: .outputDir) ?? ""   // a command line may give it
         func take<T: Decodable>(_ key: CodingKeys, _ into: inout T) throws { if let v = try c.decodeIfPresent(T.self, forKey: key) { into = v } }
         try take(.learningRate, &learningRate); try take(.perDeviceTrainBatchSize, &perDeviceTrainBatchSize)
         try take(.perDeviceEvalBatchSize, &perDeviceEvalBatchSize); try take(.numTrainEpochs, &numTrainEpochs)

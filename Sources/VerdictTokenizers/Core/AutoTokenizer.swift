@@ -77,7 +77,7 @@ public enum AutoTokenizer {
     public static func from(tokenizerJSON url: URL) throws -> Tokenizer {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw TokenizerError.unreadableFile(path: url.path, reason: error.localizedDescription)
+            throw TokenizerError.unreadableFile(path: url.path, reason: fileErrorReason(error))
         }
         var t = try TokenizerError.mappingJSONErrors { try TokenizerJSON.load(data: data, file: url.path) }
         t.specialTokens = inferSpecialTokens(t)
@@ -100,7 +100,7 @@ public enum AutoTokenizer {
     static func readJSON(_ url: URL) throws -> JSONNode {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw TokenizerError.unreadableFile(path: url.path, reason: error.localizedDescription)
+            throw TokenizerError.unreadableFile(path: url.path, reason: fileErrorReason(error))
         }
         return try JSONNode.parse(data: data, file: url.path)
     }
@@ -110,7 +110,7 @@ public enum AutoTokenizer {
                               special: inout [String: String]) throws -> Tokenizer {
         let text: String
         do { text = try String(contentsOf: vocabURL, encoding: .utf8) } catch {
-            throw TokenizerError.unreadableFile(path: vocabURL.path, reason: "not UTF-8 text (\(error.localizedDescription))")
+            throw TokenizerError.unreadableFile(path: vocabURL.path, reason: "not UTF-8 text (\(fileErrorReason(error)))")
         }
         var lines = text.components(separatedBy: "\n")
         if lines.last == "" { lines.removeLast() }
@@ -147,7 +147,7 @@ public enum AutoTokenizer {
         let vocab = try TokenizerJSON.vocabPairs(vocabNode)
         let mergesText: String
         do { mergesText = try String(contentsOf: mergesURL, encoding: .utf8) } catch {
-            throw TokenizerError.unreadableFile(path: mergesURL.path, reason: error.localizedDescription)
+            throw TokenizerError.unreadableFile(path: mergesURL.path, reason: fileErrorReason(error))
         }
         var merges: [(String, String)] = []
         for (i, line) in mergesText.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
