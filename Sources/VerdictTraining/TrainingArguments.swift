@@ -112,6 +112,12 @@ extension TrainingArguments {
         if maxSteps <= 0 && numTrainEpochs > 1e6 { return "num_train_epochs (--epochs): at most 1000000 (got \(numTrainEpochs))" }
         if !(0...1).contains(warmupRatio) { return "warmup_ratio (--warmup-ratio): between 0 and 1 (got \(warmupRatio))" }
         if evalStrategy == .steps && evalSteps < 1 { return "eval_steps: at least 1 with eval_strategy steps (got \(evalSteps))" }
+        if !weightDecay.isFinite || weightDecay < 0 { return "weight_decay (--weight-decay): a finite number ≥ 0 (got \(weightDecay))" }
+        if !maxGradNorm.isFinite || maxGradNorm < 0 { return "max_grad_norm: a finite number ≥ 0, 0 for no clipping (got \(maxGradNorm))" }
+        if loggingSteps < 0 { return "logging_steps (--logging-steps): 0 (never) or more (got \(loggingSteps))" }
+        if warmupSteps < 0 { return "warmup_steps: 0 or more (got \(warmupSteps))" }
+        if let limit = saveTotalLimit, limit < 1 { return "save_total_limit (--save-total-limit): at least 1 (got \(limit))" }
+        if let patience = earlyStoppingPatience, patience < 1 { return "early_stopping_patience: at least 1 (got \(patience))" }
         if saveStrategy == .steps && saveSteps < 1 { return "save_steps (--save-steps): at least 1 with save_strategy steps (got \(saveSteps))" }
         return nil
     }

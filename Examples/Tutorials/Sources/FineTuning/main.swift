@@ -202,7 +202,8 @@ transcript.show("confusion_matrix", confusion)
 transcript.step("Saving for re-use")
 let saved = output.appendingPathComponent("model")
 try trainer.saveModel(to: saved)
-transcript.show("saved_files", try FileManager.default.contentsOfDirectory(atPath: saved.path).sorted())
+// Verdict's marker (.verdict-output.json, which lets a later save replace the folder) is hidden; list what transformers reads.
+transcript.show("saved_files", try FileManager.default.contentsOfDirectory(atPath: saved.path).filter { !$0.hasPrefix(".") }.sorted())
 transcript.show("saved_id2label", Dictionary(uniqueKeysWithValues: model.config.labels.enumerated().map { (String($0.offset), $0.element) }))
 
 transcript.step("The most confidently wrong test examples")

@@ -47,7 +47,7 @@ transcript.show("pipeline", results.map { $0.map { ["label": $0.label, "score": 
 transcript.step("Saving and loading back")
 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("verdict-tutorial-\(getpid())")
 try ModelSaving.save(model, tokenizerFolder: URL(fileURLWithPath: checkpoint), to: folder)
-print("saved: \(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted())")
+print("saved: \(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !$0.hasPrefix(".") }.sorted())")
 let reloadedTokenizer = try AutoTokenizer.from(folder: folder)
 let reloaded = try AutoModelForSequenceClassification.from(pretrained: folder.path)
 let again = try reloadedTokenizer(rawInputs, options: TokenizationOptions(padding: .longest, truncation: .longestFirst))
