@@ -238,14 +238,15 @@ VK_AVX512 static void attention_avx512(const float *q, long ldq, long nq, long p
 }
 #endif
 
-void vk_attention(const float *q, long ldq, const float *k, long ldk, const float *v, long ldv, float *out, long ldo,
-                  long l, long d, float scale, int causal, long window) {
-    vk_attention_queries(q, ldq, l, 0, k, ldk, v, ldv, out, ldo, l, d, scale, causal, window);
+int vk_attention(const float *q, long ldq, const float *k, long ldk, const float *v, long ldv, float *out, long ldo,
+                 long l, long d, float scale, int causal, long window) {
+    return vk_attention_queries(q, ldq, l, 0, k, ldk, v, ldv, out, ldo, l, d, scale, causal, window);
 }
 
-void vk_attention_queries(const float *q, long ldq, long nq, long first_position, const float *k, long ldk,
-                          const float *v, long ldv, float *out, long ldo, long l, long d, float scale, int causal, long window) {
-    if (l <= 0 || d <= 0 || nq <= 0 || first_position < 0 || first_position + nq > l) return;
+int vk_attention_queries(const float *q, long ldq, long nq, long first_position, const float *k, long ldk,
+                         const float *v, long ldv, float *out, long ldo, long l, long d, float scale, int causal, long window) {
+    if (nq == 0) return VK_OK;
+    if (l <= 0 || d <= 0 || nq < 0 || first_position < 0 || first_position + nq > l) return VK_ERROR_ARGUMENT;
 #if VK_X86
     if (vk_uses_avx2() && d % 8 == 0 && d <= 256) {
         int wide = vk_uses_avx512();
@@ -259,13 +260,14 @@ void vk_attention_queries(const float *q, long ldq, long nq, long first_position
             }
             if (wide) attention_avx512(q, ldq, nq, first_position, kt, v, ldv, out, ldo, l, d, scale, causal, window, strip, ld);
             else attention_avx2(q, ldq, nq, first_position, kt, v, ldv, out, ldo, l, d, scale, causal, window, strip, ld);
-            return;
+            return VK_OK;
         }
     }
 #endif
     float *buf = scratch_of(l * d + l);
-    if (!buf) return;
+    if (!buf) return VK_ERROR_MEMORY;
     float *kt = buf, *strip = buf + l * d;
     for (long p = 0; p < d; p++) for (long j = 0; j < l; j++) kt[p * l + j] = k[j * ldk + p];
     attention_portable(q, ldq, nq, first_position, kt, v, ldv, out, ldo, l, d, scale, causal, window, strip);
+    return VK_OK;
 }

@@ -1,10 +1,13 @@
 #include "CVerdictKernels.h"
 #include "internal.h"
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int forced_path = -1;   // -1: the best path, else a VK_PATH_* (at most the best)
-static int best_path = -1;     // detected once
+// Kernel path selection: what the CPU runs, capped by VERDICT_KERNELS, narrowed by tests.
+static _Atomic int forced_path = -1;   // -1: the best path, else a VK_PATH_* (at most the best)
+static _Atomic int best_path = -1;     // detected once
+static _Atomic int setting_valid = 1;  // 0: VERDICT_KERNELS names no path
 
 // What the CPU can run: AVX-512 needs F, BW, DQ and VL besides AVX2+FMA+F16C (every AVX-512 CPU
 // since Skylake-SP has them together); VERDICT_KERNELS=portable|avx2|avx512 caps it, read once.
@@ -15,24 +18,36 @@ static int detect_best_path(void) {
     if ((f & avx2) == avx2) path = VK_PATH_AVX2;
     if ((f & avx512) == avx512) path = VK_PATH_AVX512;
     const char *env = getenv("VERDICT_KERNELS");
-    if (env) {
-        int cap = !strcmp(env, "portable") ? VK_PATH_PORTABLE : !strcmp(env, "avx2") ? VK_PATH_AVX2 : VK_PATH_AVX512;
+    if (env && *env) {
+        int cap = !strcmp(env, "portable") ? VK_PATH_PORTABLE : !strcmp(env, "avx2") ? VK_PATH_AVX2
+                : !strcmp(env, "avx512") ? VK_PATH_AVX512 : -1;
+        // An unknown value is reported (vk_kernel_setting_is_valid) and, meanwhile, caps at the safest path.
+        if (cap < 0) { atomic_store(&setting_valid, 0); cap = VK_PATH_PORTABLE; }
         if (cap < path) path = cap;
     }
     return path;
 }
 
 int vk_best_kernel_path(void) {
-    if (best_path < 0) best_path = detect_best_path();
-    return best_path;
+    int best = atomic_load_explicit(&best_path, memory_order_relaxed);
+    if (best < 0) {
+        best = detect_best_path();   // the same answer on every thread: a race only repeats the detection
+        atomic_store(&best_path, best);
+    }
+    return best;
+}
+
+int vk_kernel_setting_is_valid(void) {
+    vk_best_kernel_path();
+    return atomic_load(&setting_valid);
 }
 
 int vk_kernel_path(void) {
-    int best = vk_best_kernel_path();
-    return forced_path >= 0 && forced_path < best ? forced_path : best;
+    int best = vk_best_kernel_path(), forced = atomic_load_explicit(&forced_path, memory_order_relaxed);
+    return forced >= 0 && forced < best ? forced : best;
 }
 
-void vk_force_kernel_path(int path) { forced_path = path; }
+void vk_force_kernel_path(int path) { atomic_store(&forced_path, path); }
 
 int vk_uses_avx2(void) { return vk_kernel_path() >= VK_PATH_AVX2; }
 
@@ -40,11 +55,10 @@ int vk_uses_avx512(void) { return vk_kernel_path() >= VK_PATH_AVX512; }
 
 int vk_uses_avx512vnni(void) { return vk_uses_avx512() && (vk_cpu_features() & VK_CPU_AVX512VNNI); }
 
-void vk_force_portable(int portable) { forced_path = portable ? VK_PATH_PORTABLE : -1; }
-
 int vk_cpu_features(void) {
-    static int cached = -1;
-    if (cached >= 0) return cached;
+    static _Atomic int cached = -1;
+    int known = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (known >= 0) return known;
     int f = 0;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
@@ -59,7 +73,7 @@ int vk_cpu_features(void) {
     if (__builtin_cpu_supports("avxvnni")) f |= VK_CPU_AVXVNNI;
     if (__builtin_cpu_supports("avx512bf16")) f |= VK_CPU_AVX512BF16;
 #endif
-    cached = f;
+    atomic_store(&cached, f);
     return f;
 }
 
@@ -70,65 +84,5 @@ const char *vk_build_commit(void) {
     return VK_STRINGIFY(VERDICT_COMMIT);
 #else
     return "";
-#endif
-}
-
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-#include <pthread.h>
-#include <stdlib.h>
-
-typedef struct {
-    float *buffer[VK_SCRATCH_SLOTS];
-    size_t count[VK_SCRATCH_SLOTS];
-} scratch_set;
-
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void free_scratch_set(void *p) {
-    scratch_set *set = (scratch_set *)p;
-    for (int i = 0; i < VK_SCRATCH_SLOTS; i++) free(set->buffer[i]);
-    free(set);
-}
-
-static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch_set); }
-
-float *vk_thread_scratch(int slot, size_t count) {
-    pthread_once(&scratch_once, make_scratch_key);
-    scratch_set *set = (scratch_set *)pthread_getspecific(scratch_key);
-    if (set == NULL) {
-        set = (scratch_set *)calloc(1, sizeof(scratch_set));
-        if (set == NULL || pthread_setspecific(scratch_key, set) != 0) { free(set); return NULL; }
-    }
-    if (set->count[slot] < count) {
-        free(set->buffer[slot]);
-        size_t bytes = (count * sizeof(float) + 63) / 64 * 64;   // aligned_alloc wants a multiple of the alignment
-        set->buffer[slot] = (float *)aligned_alloc(64, bytes);
-        set->count[slot] = set->buffer[slot] ? count : 0;
-    }
-    return set->buffer[slot];
-}
-
-void vk_keep_freed_memory(void) {
-#if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed value on 64-bit
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    mallopt(M_TOP_PAD, 64 << 20);
-#endif
-}
-
-void vk_limit_arenas(int count) {
-#if defined(__GLIBC__)
-    mallopt(M_ARENA_MAX, count);
-#else
-    (void)count;
-#endif
-}
-
-void vk_release_freed_memory(void) {
-#if defined(__GLIBC__)
-    malloc_trim(0);
 #endif
 }

@@ -6,6 +6,7 @@
 // kernel's.
 #include "CVerdictKernels.h"
 #include "internal.h"
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #if VK_X86
@@ -347,17 +348,21 @@ void vk_unpack_b(long N, long K, long kb, const float *packed, float *B) {
 // column `n0`: floats, or bfloat16 panels (vk_pack_b_bf16) when `bf16`.
 // With beta 0 the first K block writes C (plus `bias`, a row added to every row of C, may be NULL)
 // without reading it, so C needs no zeroing pass; later blocks accumulate.
-static void sgemm_blocked(int transA, int transB, long M, long N, long K, float alpha,
-                          const float *A, long lda, const float *B, long ldb,
-                          const void *packed, int bf16, long packed_n, long n0, long kb, float beta, const float *bias, float *C, long ldc) {
-    if (M <= 0 || N <= 0) return;
+static int sgemm_blocked(int transA, int transB, long M, long N, long K, float alpha,
+                         const float *A, long lda, const float *B, long ldb,
+                         const void *packed, int bf16, long packed_n, long n0, long kb, float beta, const float *bias, float *C, long ldc) {
+    if (M < 0 || N < 0 || K < 0) return VK_ERROR_ARGUMENT;
+    if (M == 0 || N == 0) return VK_OK;
     if (K <= 0 || alpha == 0.0f) {
         for (long i = 0; i < M; i++) {
             float *row = C + i * ldc;
             for (long j = 0; j < N; j++) row[j] = (beta == 0.0f ? 0.0f : beta * row[j]) + (bias ? bias[j] : 0.0f);
         }
-        return;
+        return VK_OK;
     }
+    float *pa = vk_thread_scratch(VK_SCRATCH_GEMM_A, (size_t)MC * kb);
+    float *pb = packed ? NULL : vk_thread_scratch(VK_SCRATCH_GEMM_B, (size_t)kb * padded_columns(N < NC ? N : NC));
+    if (!pa || (!packed && !pb)) return VK_ERROR_MEMORY;   // before C is touched: no half-written result
     if (beta != 0.0f && beta != 1.0f)
         for (long i = 0; i < M; i++) for (long j = 0; j < N; j++) C[i * ldc + j] *= beta;
     int overwrite = beta == 0.0f;
@@ -368,9 +373,6 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
     if (vk_uses_avx2()) kernel = bf16 ? kernel_bf16_avx2 : kernel_avx2;
 #endif
     size_t element = bf16 ? sizeof(uint16_t) : sizeof(float);
-    float *pa = vk_thread_scratch(VK_SCRATCH_GEMM_A, (size_t)MC * kb);
-    float *pb = packed ? NULL : vk_thread_scratch(VK_SCRATCH_GEMM_B, (size_t)kb * padded_columns(N < NC ? N : NC));
-    if (!pa || (!packed && !pb)) return;
     long np = packed ? padded_columns(packed_n) : 0;
 #if VK_X86
     int wide = !bf16 && vk_uses_avx512();
@@ -446,17 +448,18 @@ static void sgemm_blocked(int transA, int transB, long M, long N, long K, float 
             }
         }
     }
+    return VK_OK;
 }
 
-void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
-              const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc) {
-    sgemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, NULL, 0, 0, 0, vk_pack_depth(), beta, NULL, C, ldc);
+int vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
+             const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc) {
+    return sgemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, NULL, 0, 0, 0, vk_pack_depth(), beta, NULL, C, ldc);
 }
 
-void vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const float *A, long lda,
-                     const float *packed, long packed_n, long n0, long kb, float beta, const float *bias, float *C, long ldc) {
-    if (n0 < 0 || n0 % NR != 0 || n0 + N > packed_n || kb <= 0) return;
-    sgemm_blocked(transA, 0, M, N, K, alpha, A, lda, NULL, 0, packed, 0, packed_n, n0, kb, beta, bias ? bias + n0 : NULL, C, ldc);
+int vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const float *A, long lda,
+                    const float *packed, long packed_n, long n0, long kb, float beta, const float *bias, float *C, long ldc) {
+    if (n0 < 0 || n0 % NR != 0 || n0 + N > packed_n || kb <= 0) return VK_ERROR_ARGUMENT;
+    return sgemm_blocked(transA, 0, M, N, K, alpha, A, lda, NULL, 0, packed, 0, packed_n, n0, kb, beta, bias ? bias + n0 : NULL, C, ldc);
 }
 
 void vk_pack_b_bf16(int transB, long N, long K, const float *B, long ldb, long kb, uint16_t *packed) {
@@ -486,10 +489,10 @@ void vk_unpack_b_bf16(long N, long K, long kb, const uint16_t *packed, float *B)
     }
 }
 
-void vk_sgemm_packed_bf16(int transA, long M, long N, long K, float alpha, const float *A, long lda,
-                          const uint16_t *packed, long packed_n, long n0, long kb, float beta, const float *bias, float *C, long ldc) {
-    if (n0 < 0 || n0 % NR != 0 || n0 + N > packed_n || kb <= 0) return;
-    sgemm_blocked(transA, 0, M, N, K, alpha, A, lda, NULL, 0, packed, 1, packed_n, n0, kb, beta, bias ? bias + n0 : NULL, C, ldc);
+int vk_sgemm_packed_bf16(int transA, long M, long N, long K, float alpha, const float *A, long lda,
+                         const uint16_t *packed, long packed_n, long n0, long kb, float beta, const float *bias, float *C, long ldc) {
+    if (n0 < 0 || n0 % NR != 0 || n0 + N > packed_n || kb <= 0) return VK_ERROR_ARGUMENT;
+    return sgemm_blocked(transA, 0, M, N, K, alpha, A, lda, NULL, 0, packed, 1, packed_n, n0, kb, beta, bias ? bias + n0 : NULL, C, ldc);
 }
 
 // ---- One multiply on several threads, B packed once ------------------------------------------
@@ -505,6 +508,7 @@ typedef struct {
     const float *A, *B, *bias;
     long lda, ldb, ldc;
     float *C, *packed;
+    _Atomic int status;   // VK_OK, or the first failure of a part
 } shared_gemm;
 
 // Part `index` of `count` of `units` units of `granularity` (the split of VerdictTensor's Parallel.chunks).
@@ -533,8 +537,9 @@ static void shared_multiply_part(void *ctx, long index) {
     part_range(index, g->parts, (g->M + rows - 1) / rows, rows, g->M, &m0, &m1);
     if (m0 >= m1) return;
     const float *a = g->transA ? g->A + m0 : g->A + m0 * g->lda;
-    sgemm_blocked(g->transA, 0, m1 - m0, g->N, g->K, g->alpha, a, g->lda, NULL, 0, g->packed, 0, g->N, 0, g->kb,
-                  g->beta, g->bias, g->C + m0 * g->ldc, g->ldc);
+    int status = sgemm_blocked(g->transA, 0, m1 - m0, g->N, g->K, g->alpha, a, g->lda, NULL, 0, g->packed, 0, g->N, 0, g->kb,
+                               g->beta, g->bias, g->C + m0 * g->ldc, g->ldc);
+    if (status != VK_OK) atomic_store(&((shared_gemm *)ctx)->status, status);
 }
 
 int vk_sgemm_parallel(int threads, int transA, int transB, long M, long N, long K, float alpha,
@@ -546,8 +551,9 @@ int vk_sgemm_parallel(int threads, int transA, int transB, long M, long N, long 
     long rows = vk_uses_avx512() ? 2 * MR : MR;
     long parts = 4L * threads, row_units = (M + rows - 1) / rows;
     if (parts > row_units) parts = row_units;
-    shared_gemm g = { transA, transB, M, N, K, parts, vk_pack_depth(), alpha, beta, A, B, bias, lda, ldb, ldc, C, packed };
+    shared_gemm g = { transA, transB, M, N, K, parts, vk_pack_depth(), alpha, beta, A, B, bias, lda, ldb, ldc, C, packed, VK_OK };
     vk_parallel_for(threads, parts, shared_pack_part, &g);
     vk_parallel_for(threads, parts, shared_multiply_part, &g);
-    return 1;
+    int status = atomic_load(&g.status);
+    return status == VK_OK ? 1 : status;
 }

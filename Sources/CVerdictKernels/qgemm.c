@@ -52,7 +52,7 @@ int vk_qpack_b(long N, long K, const int8_t *q, int8_t *packed, int32_t *colsum)
     long K4 = vk_qdepth(K), np = (N + QNR - 1) / QNR * QNR;
     for (long n = 0; n < N; n++)
         for (long k = 0; k < K; k++)
-            if (q[n * K + k] > VK_QWEIGHT_MAX || q[n * K + k] < -VK_QWEIGHT_MAX) return 0;
+            if (q[n * K + k] > VK_QWEIGHT_MAX || q[n * K + k] < -VK_QWEIGHT_MAX) return VK_ERROR_ARGUMENT;
     for (long n = 0; n < np; n++) {
         int8_t *panel = packed + (n / QNR) * QNR * K4;
         long j = n % QNR;
@@ -64,7 +64,7 @@ int vk_qpack_b(long N, long K, const int8_t *q, int8_t *packed, int32_t *colsum)
         }
         colsum[n] = sum;
     }
-    return 1;
+    return VK_OK;
 }
 
 void vk_qunpack_b(long N, long K, const int8_t *packed, int8_t *q) {
@@ -285,15 +285,16 @@ VK_AVX512VNNI static void qgemm_avx512vnni(long M, long N, long K4, const uint8_
 }
 #endif
 
-void vk_qgemm(long M, long N, long K, const uint8_t *qa, long ldq, const float *scale_a, const int32_t *zero_a,
-              const int8_t *packed, const int32_t *colsum, const float *scale_w, const float *bias,
-              long packed_n, long n0, float *C, long ldc) {
-    if (M <= 0 || N <= 0 || n0 < 0 || n0 % QNR != 0 || n0 + N > packed_n) return;
+int vk_qgemm(long M, long N, long K, const uint8_t *qa, long ldq, const float *scale_a, const int32_t *zero_a,
+             const int8_t *packed, const int32_t *colsum, const float *scale_w, const float *bias,
+             long packed_n, long n0, float *C, long ldc) {
+    if (M < 0 || N < 0 || K < 0 || n0 < 0 || n0 % QNR != 0 || n0 + N > packed_n) return VK_ERROR_ARGUMENT;
+    if (M == 0 || N == 0) return VK_OK;
     long K4 = vk_qdepth(K);
 #if VK_X86
     if (vk_uses_avx512vnni()) {
         qgemm_avx512vnni(M, N, K4, qa, ldq, scale_a, zero_a, packed, colsum, scale_w, bias, n0, C, ldc);
-        return;
+        return VK_OK;
     }
 #endif
     qkernel_fn kernel = kernel_portable;
@@ -321,4 +322,5 @@ void vk_qgemm(long M, long N, long K, const uint8_t *qa, long ldq, const float *
             }
         }
     }
+    return VK_OK;
 }

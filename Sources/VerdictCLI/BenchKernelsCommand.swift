@@ -22,7 +22,6 @@ struct BenchKernelsCommand: ParsableCommand {
 
     func run() throws {
         let threads = Parallel.threadCount
-        Allocator.keepFreedMemoryForReuse()   // as model loading and training do
         print("kernels: \(KernelInfo.path), \(threads) threads")
         let fp32Peak = ForwardWork.measuredPeak(int8: false, threads: threads), int8Peak = ForwardWork.measuredPeak(int8: true, threads: threads)
         let avx512 = KernelPath.current == .avx512, vnni = KernelInfo.path.contains("vnni")

@@ -13,4 +13,9 @@ struct VerdictCommand: AsyncParsableCommand {
         subcommands: [ClassifyCommand.self, EvaluateCommand.self, EmbedCommand.self, InspectCommand.self, QuantizeCommand.self, TokenizeCommand.self, TrainCommand.self, ServeForwardingCommand.self, EnvCommand.self, BenchClassifyCommand.self, BenchTrainCommand.self, BenchKernelsCommand.self, BenchScalingCommand.self, BenchTokenizerCommand.self, BenchDatasetCommand.self]
     )
 
+    /// Every command starts with the allocator settings of a process that runs models (`Allocator`).
+    static func main() async {
+        Allocator.keepFreedMemoryForReuse()
+        await main(nil)
+    }
 }

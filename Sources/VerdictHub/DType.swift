@@ -1,4 +1,3 @@
-import CVerdictKernels
 import Foundation
 import VerdictTensor
 
@@ -25,10 +24,10 @@ public enum DType: String, Sendable, CaseIterable {
             case .float32: memcpy(o, bytes, count * 4)
             case .float16:
                 let tmp = [UInt16](unsafeUninitializedCapacity: count) { b, c in memcpy(b.baseAddress!, bytes, count * 2); c = count }
-                vk_f16_to_f32(tmp, o, count)
+                Kernels.float16ToFloat(tmp, o, count: count)
             case .bfloat16:
                 let tmp = [UInt16](unsafeUninitializedCapacity: count) { b, c in memcpy(b.baseAddress!, bytes, count * 2); c = count }
-                vk_bf16_to_f32(tmp, o, count)
+                Kernels.bfloat16ToFloat(tmp, o, count: count)
             case .float64: for i in 0..<count { o[i] = Float(bytes.loadUnaligned(fromByteOffset: i * 8, as: Double.self)) }
             case .int64: for i in 0..<count { o[i] = Float(bytes.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) }
             case .int32: for i in 0..<count { o[i] = Float(bytes.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
@@ -45,7 +44,7 @@ public enum DType: String, Sendable, CaseIterable {
         switch self {
         case .float16, .bfloat16:
             var out = [UInt16](repeating: 0, count: values.count)
-            if self == .float16 { vk_f32_to_f16(values, &out, values.count) } else { vk_f32_to_bf16(values, &out, values.count) }
+            if self == .float16 { Kernels.floatToFloat16(values, &out, count: values.count) } else { Kernels.floatToBFloat16(values, &out, count: values.count) }
             return out.withUnsafeBytes { Data($0) }
         case .float64: return values.map(Double.init).withUnsafeBytes { Data($0) }
         default: return values.withUnsafeBytes { Data($0) }

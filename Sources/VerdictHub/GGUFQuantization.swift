@@ -1,5 +1,5 @@
-import CVerdictKernels
 import Foundation
+import VerdictTensor
 
 /// A ggml tensor type (`ggml_type`): its name and block layout (values per block, bytes per block).
 ///
@@ -71,7 +71,7 @@ enum GGMLDequantizer {
     static let halfTable: [Float] = {
         let bits = (0...0xFFFF).map { UInt16($0) }
         var out = [Float](repeating: 0, count: bits.count)
-        vk_f16_to_f32(bits, &out, bits.count)
+        Kernels.float16ToFloat(bits, &out, count: bits.count)
         return out
     }()
 

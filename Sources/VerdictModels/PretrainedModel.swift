@@ -26,7 +26,6 @@ extension PretrainedModel {
     /// values at half the packed memory), else float32.
     public func prepareForInference(precision: InferencePrecision? = nil) {
         let precision = precision ?? parameters.defaultInferencePrecision
-        Allocator.keepFreedMemoryForReuse()
         var probe = parameters
         probe.linearNames = LinearNameRecorder()
         var rng: SplitMix64? = nil

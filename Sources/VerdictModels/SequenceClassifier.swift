@@ -114,7 +114,7 @@ public enum AutoModelForSequenceClassification {
     /// A new model with every weight initialised afresh (`from_config`): the architecture of
     /// `config` with none of a checkpoint's knowledge. `seed` makes the initialisation repeatable.
     public static func from(config: ModelConfig, seed: UInt64 = 42) throws -> SequenceClassifier {
-        Allocator.keepFreedMemoryForReuse()
+        try KernelPath.checkSetting()
         var config = config
         let encoder = try makeEncoder(config)
         config.architectures = [encoder.classifierArchitecture]
@@ -130,7 +130,7 @@ public enum AutoModelForSequenceClassification {
     /// token that is not padding: the recipe's `model.config.pad_token_id = tokenizer.pad_token_id`).
     public static func from(pretrained nameOrPath: String, labels: [String]? = nil, problemType: ProblemType? = nil,
                             head: ClassifierHeadConfig? = nil, padTokenId: Int? = nil, seed: UInt64 = 42) throws -> SequenceClassifier {
-        Allocator.keepFreedMemoryForReuse()
+        try KernelPath.checkSetting()
         let folder = try resolveModelFolder(nameOrPath)
         var config = try ModelConfig(folder: folder)
         if let padTokenId, !config.hasPadTokenId { config.setPadTokenId(padTokenId) }

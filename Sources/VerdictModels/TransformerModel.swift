@@ -53,6 +53,7 @@ public enum AutoModel {
 
     /// Loads from a folder or a cached Hub model id.
     public static func from(pretrained nameOrPath: String) throws -> TransformerModel {
+        try KernelPath.checkSetting()
         let folder = try resolveModelFolder(nameOrPath)
         let config = try ModelConfig(folder: folder)
         let encoder = try makeEncoder(config)

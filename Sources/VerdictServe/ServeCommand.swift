@@ -51,6 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         runningWithOneMallocArena()
+        Allocator.keepFreedMemoryForReuse()
         var settings = ServerConfiguration()
         settings.host = host
         settings.port = port

@@ -9,9 +9,9 @@ import CVerdictKernels
 /// reused; peak memory is unchanged, resident memory stays near the peak between batches.
 /// A no-op outside glibc.
 public enum Allocator {
-    /// Applies the settings once per process (later calls do nothing). Called when a model is
-    /// loaded (`AutoModelForSequenceClassification.from(pretrained:)`), readied for inference, and
-    /// when training starts.
+    /// Applies the settings once per process (later calls do nothing). They are the whole
+    /// process's, so the library never applies them itself: `verdict` and `verdict-serve` do at
+    /// start, and an application that runs models may (the figures in docs/Performance.md are with them).
     public static func keepFreedMemoryForReuse() { _ = configured }
 
     private static let configured: Void = vk_keep_freed_memory()

@@ -1,4 +1,5 @@
 import CVerdictKernels
+import Foundation
 
 /// Matrix multiply on raw row-major buffers: `C = alpha * op(A) * op(B) + beta * C + bias`
 /// (`bias`, when given, is one value per column added to every row; with `beta` 0, `C` is only written).
@@ -13,9 +14,10 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: 
                  beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true) {
     let ta: Int32 = transposeA ? 1 : 0, tb: Int32 = transposeB ? 1 : 0
     // Enough rows for every thread: the threads pack B once together, then share the rows.
-    if parallel, Parallel.threadCount > 1, m * n * k >= 64 * 64 * 64, m >= 6 * Parallel.threadCount * 4,
-       vk_sgemm_parallel(Int32(Parallel.threadCount), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc) != 0 {
-        return
+    if parallel, Parallel.threadCount > 1, m * n * k >= 64 * 64 * 64, m >= 6 * Parallel.threadCount * 4 {
+        let status = vk_sgemm_parallel(Int32(Parallel.threadCount), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc)
+        if status == 1 { return }
+        if status < 0 { Kernels.failed(status, "vk_sgemm_parallel") }
     }
     var beta = beta
     if let bias {
@@ -29,8 +31,8 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: 
     forEachGemmPart(m: m, n: n, k: k, parallel: parallel) { rows, columns in
         let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
         let bStart = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
-        vk_sgemm(ta, tb, rows.count, columns.count, k, alpha, aStart, lda, bStart, ldb, beta,
-                 c + rows.lowerBound * ldc + columns.lowerBound, ldc)
+        Kernels.check(vk_sgemm(ta, tb, rows.count, columns.count, k, alpha, aStart, lda, bStart, ldb, beta,
+                               c + rows.lowerBound * ldc + columns.lowerBound, ldc), "vk_sgemm")
     }
 }
 
@@ -60,7 +62,7 @@ func forEachGemmPart(m: Int, n: Int, k: Int, parallel: Bool, rowGranularity: Int
 @inline(__always)
 public func attention(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int,
                       out: UnsafeMutablePointer<Float>, ldo: Int, length: Int, headDim: Int, scale: Float, causal: Bool, window: Int?) {
-    vk_attention(q, ldq, k, ldk, v, ldv, out, ldo, length, headDim, scale, causal ? 1 : 0, window ?? -1)
+    Kernels.check(vk_attention(q, ldq, k, ldk, v, ldv, out, ldo, length, headDim, scale, causal ? 1 : 0, window ?? -1), "vk_attention")
 }
 
 /// `attention` for `queryCount` queries only, those at positions `firstQueryPosition ..<
@@ -70,7 +72,8 @@ public func attention(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>
 public func attention(q: UnsafePointer<Float>, ldq: Int, queryCount: Int, firstQueryPosition: Int,
                       k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int,
                       out: UnsafeMutablePointer<Float>, ldo: Int, length: Int, headDim: Int, scale: Float, causal: Bool, window: Int?) {
-    vk_attention_queries(q, ldq, queryCount, firstQueryPosition, k, ldk, v, ldv, out, ldo, length, headDim, scale, causal ? 1 : 0, window ?? -1)
+    Kernels.check(vk_attention_queries(q, ldq, queryCount, firstQueryPosition, k, ldk, v, ldv, out, ldo, length, headDim, scale,
+                                       causal ? 1 : 0, window ?? -1), "vk_attention_queries")
 }
 
 /// Runs the kernel path's peak arithmetic loop on the calling thread (fp32 FMA chains, or with
@@ -81,12 +84,6 @@ public func runPeakLoop(int8: Bool, iterations: Int) -> Double {
     return vk_peak_loop(int8 ? 1 : 0, iterations, &sink)
 }
 
-/// Whether the AVX2+FMA kernels (or the AVX-512 ones, which include them) are in use on this CPU.
-public var kernelsUseAVX2: Bool { vk_uses_avx2() != 0 }
-
-/// Forces the portable C kernels (`true`) or restores run-time detection (`false`). For tests.
-public func forcePortableKernels(_ portable: Bool) { vk_force_portable(portable ? 1 : 0) }
-
 /// A set of numeric kernels, each path a superset of the one before: the portable C twins, the
 /// AVX2+FMA kernels, and the AVX-512 ones (F, BW, DQ, VL; the int8 multiply with VNNI where the
 /// CPU has it). Every path gives the results the parity tests bound (docs/Performance.md).
@@ -96,6 +93,13 @@ public enum KernelPath: Int, CaseIterable, Comparable, Sendable, CustomStringCon
     /// The widest path this CPU runs, capped by `VERDICT_KERNELS=portable|avx2|avx512`.
     public static var best: KernelPath { KernelPath(rawValue: Int(vk_best_kernel_path())) ?? .portable }
 
+    /// Throws when `VERDICT_KERNELS` is set to something other than `portable`, `avx2` or
+    /// `avx512` (the kernels then run the portable path); models check it as they load.
+    public static func checkSetting() throws(KernelSettingError) {
+        guard vk_kernel_setting_is_valid() == 0 else { return }
+        throw KernelSettingError(value: ProcessInfo.processInfo.environment["VERDICT_KERNELS"] ?? "")
+    }
+
     /// The path in use now: `best`, unless a narrower one was forced.
     public static var current: KernelPath { KernelPath(rawValue: Int(vk_kernel_path())) ?? .portable }
 
@@ -103,7 +107,7 @@ public enum KernelPath: Int, CaseIterable, Comparable, Sendable, CustomStringCon
     public static var available: [KernelPath] { allCases.filter { $0 <= best } }
 
     /// Forces `path` (at most `best`; for tests and comparisons), or restores `best` with nil.
-    public static func force(_ path: KernelPath?) { vk_force_kernel_path(path.map { Int32($0.rawValue) } ?? -1) }
+    package static func force(_ path: KernelPath?) { vk_force_kernel_path(path.map { Int32($0.rawValue) } ?? -1) }
 
     public static func < (a: KernelPath, b: KernelPath) -> Bool { a.rawValue < b.rawValue }
 
@@ -183,11 +187,20 @@ public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, packed b: PackedMatr
         let a = a + rows.lowerBound * lda, c = c + rows.lowerBound * ldc + columns.lowerBound
         switch b.element {
         case .float32:
-            vk_sgemm_packed(0, rows.count, columns.count, b.depth, 1, a, lda, b.storage.assumingMemoryBound(to: Float.self), b.columns,
-                            columns.lowerBound, b.blockDepth, beta, bias, c, ldc)
+            Kernels.check(vk_sgemm_packed(0, rows.count, columns.count, b.depth, 1, a, lda, b.storage.assumingMemoryBound(to: Float.self),
+                                          b.columns, columns.lowerBound, b.blockDepth, beta, bias, c, ldc), "vk_sgemm_packed")
         case .bfloat16:
-            vk_sgemm_packed_bf16(0, rows.count, columns.count, b.depth, 1, a, lda, b.storage.assumingMemoryBound(to: UInt16.self), b.columns,
-                                 columns.lowerBound, b.blockDepth, beta, bias, c, ldc)
+            Kernels.check(vk_sgemm_packed_bf16(0, rows.count, columns.count, b.depth, 1, a, lda, b.storage.assumingMemoryBound(to: UInt16.self),
+                                               b.columns, columns.lowerBound, b.blockDepth, beta, bias, c, ldc), "vk_sgemm_packed_bf16")
         }
+    }
+}
+
+/// `VERDICT_KERNELS` names no kernel path.
+public struct KernelSettingError: Error, CustomStringConvertible {
+    /// The variable's value.
+    public let value: String
+    public var description: String {
+        "VERDICT_KERNELS=\(value) names no kernel path: use portable, avx2 or avx512 (a cap on what the CPU runs), or unset it"
     }
 }

@@ -58,7 +58,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
         let packed = storage.bindMemory(to: Int8.self, capacity: bytes)
         q.withUnsafeBufferPointer { qp in
             sums.withUnsafeMutableBufferPointer { sp in
-                if let qb = qp.baseAddress, let sb = sp.baseAddress { _ = vk_qpack_b(columns, depth, qb, packed, sb) }
+                if let qb = qp.baseAddress, let sb = sp.baseAddress { Kernels.check(vk_qpack_b(columns, depth, qb, packed, sb), "vk_qpack_b") }
             }
         }
         columnSums = sums
@@ -120,9 +120,9 @@ extension Ops {
                                         let packed = w.storage.assumingMemoryBound(to: Int8.self)
                                         let vnni = vk_uses_avx512vnni() != 0   // 8 x 32 tiles instead of 4 x 16
                                         forEachGemmPart(m: rows, n: n, k: k, parallel: true, rowGranularity: vnni ? 8 : 4, columnGranularity: vnni ? 32 : 16) { r, c in
-                                            vk_qgemm(r.count, c.count, k, qp + r.lowerBound * stride, stride, sp + r.lowerBound, zp + r.lowerBound,
-                                                     packed, cs.baseAddress, ws.baseAddress, bp, n, c.lowerBound,
-                                                     yp + r.lowerBound * n + c.lowerBound, n)
+                                            Kernels.check(vk_qgemm(r.count, c.count, k, qp + r.lowerBound * stride, stride, sp + r.lowerBound, zp + r.lowerBound,
+                                                                   packed, cs.baseAddress, ws.baseAddress, bp, n, c.lowerBound,
+                                                                   yp + r.lowerBound * n + c.lowerBound, n), "vk_qgemm")
                                         }
                                     }
                                 }

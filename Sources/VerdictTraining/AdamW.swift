@@ -1,4 +1,3 @@
-import CVerdictKernels
 import Foundation
 import VerdictModels
 import VerdictTensor
@@ -54,7 +53,8 @@ public struct AdamW: Sendable {
                                         guard let p0 = pp.baseAddress, let m0 = mp.baseAddress, let v0 = vp.baseAddress, let g0 = gp.baseAddress else { return }
                                         Parallel.chunks(pp.count, granularity: 8192) { r in
                                             let i = r.lowerBound
-                                            vk_adamw(p0 + i, m0 + i, v0 + i, g0 + i, r.count, decay, b1, b2, stepSize, bc2Sqrt, eps)
+                                            Kernels.adamw(parameters: p0 + i, m: m0 + i, v: v0 + i, gradients: g0 + i, count: r.count, decay: decay, beta1: b1, beta2: b2,
+                                                          stepSize: stepSize, bc2Sqrt: bc2Sqrt, eps: eps)
                                         }
                                     }
                                 }
@@ -79,7 +79,7 @@ public func clipGradientNorm(_ gradients: inout ParameterStore, names: [String],
             gradients.modify(n) { t in
                 t.scalars.withUnsafeMutableBufferPointer { g in
                     guard let base = g.baseAddress else { return }
-                    Parallel.chunks(g.count, granularity: 8192) { vk_scale(base + $0.lowerBound, $0.count, coefficient) }
+                    Parallel.chunks(g.count, granularity: 8192) { Kernels.scale(base + $0.lowerBound, count: $0.count, by: coefficient) }
                 }
             }
         }
@@ -91,14 +91,14 @@ public func clipGradientNorm(_ gradients: inout ParameterStore, names: [String],
 private func sumOfSquares(_ x: UnsafeBufferPointer<Float>) -> Double {
     guard let base = x.baseAddress else { return 0 }
     let chunk = 1 << 16
-    if x.count < 2 * chunk { return vk_sum_squares(base, x.count) }
+    if x.count < 2 * chunk { return Kernels.sumOfSquares(base, count: x.count) }
     let parts = (x.count + chunk - 1) / chunk
     var partial = [Double](repeating: 0, count: parts)
     partial.withUnsafeMutableBufferPointer { out in
         guard let sums = out.baseAddress else { return }
         Parallel.forEach(parts) { p in
             let lo = p * chunk, hi = min(x.count, lo + chunk)
-            sums[p] = vk_sum_squares(base + lo, hi - lo)
+            sums[p] = Kernels.sumOfSquares(base + lo, count: hi - lo)
         }
     }
     return partial.reduce(0, +)

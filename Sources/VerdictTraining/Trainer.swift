@@ -76,7 +76,6 @@ public final class Trainer {
 
     public init(model: SequenceClassifier, args: TrainingArguments, trainDataset: TokenizedDataset,
                 evalDataset: TokenizedDataset? = nil, tokenizerFolder: URL? = nil) {
-        Allocator.keepFreedMemoryForReuse()
         self.model = model
         self.args = args
         self.trainDataset = trainDataset

@@ -25,8 +25,9 @@ enum CLI {
         return p
     }
 
-    static func run(_ args: [String], stdin: String? = nil) throws -> (out: String, err: String, status: Int32) {
+    static func run(_ args: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> (out: String, err: String, status: Int32) {
         let p = try process(args)
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe(), input = Pipe()
         p.standardOutput = out; p.standardError = err; p.standardInput = input
         try p.run()

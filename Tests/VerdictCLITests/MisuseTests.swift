@@ -333,6 +333,13 @@ final class MisuseTests: XCTestCase {
         XCTAssertGreaterThan(abs(v.map { $0 * $0 }.reduce(0, +) - 1), 0.01, "--no-normalize keeps the pooled vector")
     }
 
+    func testAnUnknownKernelSettingIsAnErrorNamingTheAllowedValues() throws {
+        assertRefused(try CLI.run(["classify", "--model", Self.tiny, "hello"], environment: ["VERDICT_KERNELS": "AVX2"]),
+                      "VERDICT_KERNELS=AVX2 names no kernel path: use portable, avx2 or avx512")
+        let capped = try CLI.run(["classify", "--model", Self.tiny, "hello"], environment: ["VERDICT_KERNELS": "portable"])
+        XCTAssertEqual(capped.status, 0, capped.err)
+    }
+
     // MARK: Help and usage
 
     func testQuantizeHelpListsOnlyTheFormatsItWrites() throws {

@@ -13,11 +13,18 @@
 extern "C" {
 #endif
 
+/// What the kernels that can fail return: VK_OK, or why they did nothing (their output untouched).
+/// VK_ERROR_ARGUMENT: sizes or offsets that do not fit; VK_ERROR_MEMORY: no scratch memory.
+enum { VK_OK = 0, VK_ERROR_ARGUMENT = -1, VK_ERROR_MEMORY = -2 };
+
 /// Kernel paths, each a superset of the one before it.
 enum { VK_PATH_PORTABLE = 0, VK_PATH_AVX2 = 1, VK_PATH_AVX512 = 2 };
 /// The widest path this CPU runs (AVX2 needs AVX2+FMA+F16C; AVX-512 needs F, BW, DQ and VL too),
 /// capped by the environment variable VERDICT_KERNELS=portable|avx2|avx512 read at the first call.
 int vk_best_kernel_path(void);
+/// 0 when VERDICT_KERNELS is set to none of portable, avx2, avx512 (the kernels then run the
+/// portable path; VerdictTensor reports the setting as an error).
+int vk_kernel_setting_is_valid(void);
 /// The path in use: vk_best_kernel_path, or a narrower one forced by vk_force_kernel_path.
 int vk_kernel_path(void);
 /// Forces a path (for tests and comparisons; one wider than the CPU's best is not taken); -1
@@ -39,8 +46,6 @@ enum {
 /// The commit the kernels were built from when the build passed -DVERDICT_COMMIT=<sha>
 /// (`make install` does), else an empty string.
 const char *vk_build_commit(void);
-/// vk_force_kernel_path(VK_PATH_PORTABLE) with 1; 0 restores the best path.
-void vk_force_portable(int portable);
 /// Runs the path's peak arithmetic loop (fp32 FMA, or with int8 the u8 x s8 dot product of the
 /// int8 kernel) for `iterations` on the calling thread; returns the operations done (flops, or
 /// int8 multiply-adds counted as 2). `sink` keeps the result alive.
@@ -49,6 +54,8 @@ double vk_peak_loop(int int8, long iterations, float *sink);
 /// workers stay awake briefly between loops (see pool.c). Indices are handed out dynamically.
 /// Serial when threads <= 1, from inside another loop, or while another caller owns the pool.
 void vk_parallel_for(int threads, long count, void (*fn)(void *ctx, long index), void *ctx);
+/// Makes every per-thread scratch request fail while `fail` is 1 (tests of the kernels' error reports).
+void vk_fail_scratch_allocations(int fail);
 /// glibc: keep freed memory in the process for reuse (see VerdictTensor's Allocator). Elsewhere a no-op.
 void vk_keep_freed_memory(void);
 /// glibc: return the freed memory of every arena to the kernel (malloc_trim). Elsewhere a no-op.
@@ -58,13 +65,15 @@ void vk_limit_arenas(int count);
 
 /// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major; op(A) is [M,K], op(B) is [K,N].
 /// transA: A is stored [K,M]; transB: B is stored [N,K] (a PyTorch Linear weight).
-void vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
-              const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc);
+/// Returns VK_OK, VK_ERROR_ARGUMENT or VK_ERROR_MEMORY (C untouched).
+int vk_sgemm(int transA, int transB, long M, long N, long K, float alpha,
+             const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc);
 
 /// vk_sgemm (plus `bias`, one value per column added to every row; may be NULL) on `threads`
 /// threads of the pool: they pack op(B) once together (into the calling thread's scratch), then
-/// multiply blocks of rows. Returns 0, doing nothing, when it would not split (threads < 2, fewer
-/// than 6 rows per thread) or the scratch cannot be allocated: the caller then multiplies itself.
+/// multiply blocks of rows. Returns 1 when done; 0, doing nothing, when it would not split (threads < 2,
+/// fewer than 6 rows per thread) or the shared scratch cannot be allocated: the caller then multiplies
+/// itself; VK_ERROR_MEMORY when a thread's own scratch could not be allocated (C partly written).
 int vk_sgemm_parallel(int threads, int transA, int transB, long M, long N, long K, float alpha,
                       const float *A, long lda, const float *B, long ldb, float beta, const float *bias, float *C, long ldc);
 
@@ -82,9 +91,9 @@ void vk_unpack_b(long N, long K, long kb, const float *packed, float *B);
 /// vk_sgemm with B pre-packed: C[M, N] = alpha * op(A) * B[:, n0 ..< n0 + N] + beta * C + bias[n0 ..< n0 + N]
 /// (bias: one value per packed column, added to every row; may be NULL), where the packed matrix
 /// has `packed_n` columns, was packed in K blocks of `kb`, and n0 is a multiple of 16 (column
-/// chunks for threads). With beta 0, C is only written (no zeroing pass).
-void vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const float *A, long lda,
-                     const float *packed, long packed_n, long n0, long kb, float beta, const float *bias, float *C, long ldc);
+/// chunks for threads). With beta 0, C is only written (no zeroing pass). Returns VK_OK or an error (C untouched).
+int vk_sgemm_packed(int transA, long M, long N, long K, float alpha, const float *A, long lda,
+                    const float *packed, long packed_n, long n0, long kb, float beta, const float *bias, float *C, long ldc);
 
 /// vk_pack_b in bfloat16 (rounded to nearest, ties to even): the same panels at half the memory,
 /// each 16-wide row in the order vk_sgemm_packed_bf16's kernel widens; `packed` holds
@@ -94,8 +103,8 @@ void vk_pack_b_bf16(int transB, long N, long K, const float *B, long ldb, long k
 void vk_unpack_b_bf16(long N, long K, long kb, const uint16_t *packed, float *B);
 /// vk_sgemm_packed with bfloat16 panels: each weight is widened to float exactly in registers and
 /// the products summed in float, so the result is the float multiply by the rounded weights.
-void vk_sgemm_packed_bf16(int transA, long M, long N, long K, float alpha, const float *A, long lda,
-                          const uint16_t *packed, long packed_n, long n0, long kb, float beta, const float *bias, float *C, long ldc);
+int vk_sgemm_packed_bf16(int transA, long M, long N, long K, float alpha, const float *A, long lda,
+                         const uint16_t *packed, long packed_n, long n0, long kb, float beta, const float *bias, float *C, long ldc);
 
 /// y = LayerNorm(x) * gamma + beta over rows of length n; writes mean and 1/std per row when non-null.
 void vk_layernorm(const float *x, const float *gamma, const float *beta, float *y,
@@ -108,13 +117,14 @@ void vk_layernorm_backward(const float *dy, const float *x, const float *gamma, 
 /// over the keys j query i may see (all; j <= i when causal; |i - j| <= window when window >= 0,
 /// and j <= i as well when both). q, k, v, out are [l, d] with row strides ldq, ldk, ldv, ldo.
 /// Never holds more than 4 rows of scores; uses a per-thread scratch of about (l + 4) * d floats.
-void vk_attention(const float *q, long ldq, const float *k, long ldk, const float *v, long ldv, float *out, long ldo,
-                  long l, long d, float scale, int causal, long window);
+/// Returns VK_OK or an error (out untouched).
+int vk_attention(const float *q, long ldq, const float *k, long ldk, const float *v, long ldv, float *out, long ldo,
+                 long l, long d, float scale, int causal, long window);
 /// vk_attention for `nq` query rows only, the queries at positions first_position ..< first_position + nq
 /// of the l keys (q and out have nq rows). Each row's result is bit for bit the one vk_attention gives
-/// it. Does nothing when the positions lie outside [0, l).
-void vk_attention_queries(const float *q, long ldq, long nq, long first_position, const float *k, long ldk,
-                          const float *v, long ldv, float *out, long ldo, long l, long d, float scale, int causal, long window);
+/// it. VK_ERROR_ARGUMENT when the positions lie outside [0, l).
+int vk_attention_queries(const float *q, long ldq, long nq, long first_position, const float *k, long ldk,
+                         const float *v, long ldv, float *out, long ldo, long l, long d, float scale, int causal, long window);
 
 /// In-place softmax over each row of length n (row stride ld), after multiplying by scale.
 void vk_softmax_rows(float *x, long rows, long n, long ld, float scale);
@@ -168,8 +178,8 @@ long vk_qpacked_b_bytes(long N, long K);
 /// [-VK_QWEIGHT_MAX, VK_QWEIGHT_MAX], scale = max |w| / VK_QWEIGHT_MAX (1 for an all-zero row).
 void vk_quantize_weights(const float *W, long N, long K, int8_t *q, float *scale);
 /// Packs a quantised [N, K] weight (vk_qpacked_b_bytes bytes, 32-byte aligned) and writes the sum
-/// of each channel's quantised weights into colsum (N rounded up to 16 entries). Returns 0, packing
-/// nothing useful, when a value lies outside [-VK_QWEIGHT_MAX, VK_QWEIGHT_MAX].
+/// of each channel's quantised weights into colsum (N rounded up to 16 entries). Returns VK_OK, or
+/// VK_ERROR_ARGUMENT (packing nothing) when a value lies outside [-VK_QWEIGHT_MAX, VK_QWEIGHT_MAX].
 int vk_qpack_b(long N, long K, const int8_t *q, int8_t *packed, int32_t *colsum);
 /// The inverse of vk_qpack_b: the quantised [N, K] weight.
 void vk_qunpack_b(long N, long K, const int8_t *packed, int8_t *q);
@@ -178,10 +188,10 @@ void vk_qunpack_b(long N, long K, const int8_t *packed, int8_t *q);
 void vk_quantize_rows(const float *x, long rows, long K, long ldx, uint8_t *q, long ldq, float *scale, int32_t *zero);
 /// C[M, N] = dequantised (qa . packedᵀ) + bias for the packed columns n0 ..< n0 + N (n0 a multiple
 /// of 16): C[i, j] = scale_a[i] * scale_w[n0 + j] * Σ_k (qa[i, k] - zero_a[i]) * w[n0 + j, k] + bias[n0 + j].
-/// bias may be NULL. Overwrites C.
-void vk_qgemm(long M, long N, long K, const uint8_t *qa, long ldq, const float *scale_a, const int32_t *zero_a,
-              const int8_t *packed, const int32_t *colsum, const float *scale_w, const float *bias,
-              long packed_n, long n0, float *C, long ldc);
+/// bias may be NULL. Overwrites C. Returns VK_OK or VK_ERROR_ARGUMENT (C untouched).
+int vk_qgemm(long M, long N, long K, const uint8_t *qa, long ldq, const float *scale_a, const int32_t *zero_a,
+             const int8_t *packed, const int32_t *colsum, const float *scale_w, const float *bias,
+             long packed_n, long n0, float *C, long ldc);
 
 #ifdef __cplusplus
 }

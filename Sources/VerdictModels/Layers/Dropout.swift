@@ -1,18 +1,17 @@
-import CVerdictKernels
 import VerdictTensor
 
 /// Inverted dropout: a mask of 0 and `1 / (1 - p)`, drawn from a seeded generator so that runs
 /// (and resumed runs) are reproducible. `nil` masks mean "no dropout" (inference, or p = 0).
 enum Dropout {
     /// The mask of `count` values: the generator's next `count` draws, drawn in parallel pieces
-    /// by `vk_dropout_mask` (the same values as one draw after another).
+    /// by `Kernels.dropoutMask` (the same values as one draw after another).
     static func mask(count: Int, p: Float, rng: inout SplitMix64?) -> [Float]? {
         guard p > 0, let start = rng else { return nil }
         let keep = 1 / (1 - p)
         let m = [Float](unsafeUninitializedCapacity: count) { out, initialized in
             if let base = out.baseAddress {
                 Parallel.chunks(count, granularity: 1 << 14) { range in
-                    vk_dropout_mask(start.advanced(by: range.lowerBound).state, range.count, p, keep, base + range.lowerBound)
+                    Kernels.dropoutMask(state: start.advanced(by: range.lowerBound).state, count: range.count, p: p, keep: keep, into: base + range.lowerBound)
                 }
             }
             initialized = count
