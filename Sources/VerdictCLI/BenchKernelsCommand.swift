@@ -59,8 +59,8 @@ struct BenchKernelsCommand: ParsableCommand {
             var dW = Tensor(shape: w.shape), dBias: Tensor? = nil
             let ops = 2 * Double(tokens) * Double(inFeatures) * Double(outFeatures)
             let forward = best { _ = Ops.linear(x, weight: w, bias: bias) }
-            let inputGradient = best { _ = Ops.linearBackward(dy, input: x, weight: w, dWeight: &dW, dBias: &dBias, needInputGradient: true) }
-            let weightGradient = best { _ = Ops.linearBackward(dy, input: x, weight: w, dWeight: &dW, dBias: &dBias, needInputGradient: false) }
+            let inputGradient = best { _ = Ops.linearBackward(dy, input: x, weight: w, dWeight: &dW, dBias: &dBias) }
+            let weightGradient = best { Ops.accumulateLinearGradients(dy, input: x, weight: w, dWeight: &dW, dBias: &dBias) }
             let dxOnly = max(inputGradient - weightGradient, 1e-9)
             print(String(format: "| %@: %d x %d -> %d | %.1f | %.1f | %.1f | %.0f %% |", label, tokens, inFeatures, outFeatures,
                          ops / forward / 1e9, ops / dxOnly / 1e9, ops / weightGradient / 1e9, 100 * 3 * ops / (forward + inputGradient) / 1e9 / peak))

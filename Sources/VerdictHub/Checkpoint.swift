@@ -20,7 +20,7 @@ public struct Checkpoint {
     public var storedDTypes: [String: DType] = [:]
     /// The int8 weights of a checkpoint in Verdict's quantised layout (`QuantizedLayout`), packed
     /// for the int8 multiply; their names are in `names`, not in `tensors`.
-    public var quantizedWeights: [String: QuantizedMatrix] = [:]
+    package var quantizedWeights: [String: QuantizedMatrix] = [:]
 
     /// No weights: a model loaded from it initialises every parameter afresh
     /// (`AutoModelForSequenceClassification.from(config:)`).

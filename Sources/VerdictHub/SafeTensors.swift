@@ -118,7 +118,7 @@ public struct SafeTensorsFile {
     /// Loads an int8 weight of Verdict's quantised layout straight into the packed form the int8
     /// multiply reads (no `Float` copy): `<name>` `I8 [out, in]` with values in ±63 and
     /// `<name>_scale` `F32 [out]`, each positive. Anything else is a clear error.
-    public func quantizedMatrix(_ name: String) throws -> QuantizedMatrix {
+    package func quantizedMatrix(_ name: String) throws -> QuantizedMatrix {
         let scaleName = name + QuantizedLayout.scaleSuffix
         guard let i = index[name], let j = index[scaleName] else { throw CheckpointError.tensorMismatch(name: name, reason: "no int8 weight with a \(scaleName) in \(path)") }
         let e = entries[i].entry, se = entries[j].entry

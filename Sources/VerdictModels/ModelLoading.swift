@@ -54,14 +54,8 @@ let encoderFamilies: [String: @Sendable (ModelConfig) throws -> any EncoderModel
 ]
 
 enum ParameterLoader {
-    /// Fresh parameters as `transformers` initialises them: normal(0, 0.02) weights and
-    /// embeddings, zero biases, LayerNorm weight 1 and bias 0.
-    static func initialise(_ shapes: [(String, [Int])], rng: inout SplitMix64) -> ParameterStore {
-        var p = ParameterStore()
-        for (name, shape) in shapes { p[name] = initialTensor(name, shape, rng: &rng) }
-        return p
-    }
-
+    /// A fresh parameter: normal(0, 0.02) weights and embeddings (transformers' default
+    /// `initializer_range`; Verdict does not read a config's own), zero biases, norm weights 1.
     static func initialTensor(_ name: String, _ shape: [Int], rng: inout SplitMix64) -> Tensor {
         if name.hasSuffix(".bias") { return Tensor(shape: shape) }
         if ParameterStore.isNormParameter(name) { return Tensor(shape: shape, repeating: 1) }

@@ -8,9 +8,6 @@ import VerdictDefaultModel
 /// (`Sources/VerdictDefaultModel/default-sentiment`), so `pipeline(.textClassification)` works
 /// in any package that depends on Verdict and in an installed `verdict`; see docs/Install.md.
 public enum DefaultModel {
-    /// The model's folder inside the repository.
-    public static let relativePath = "Sources/VerdictDefaultModel/default-sentiment"
-
     /// The default model could not be found.
     public struct NotFound: Error, CustomStringConvertible {
         /// The folders that were searched.

@@ -9,7 +9,7 @@ import Foundation
 /// when there are few rows) are split across `Parallel.threadCount` threads; when rows are split,
 /// the threads pack `B` once together instead of each packing all of it.
 @inline(__always)
-public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+package func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true) {
     let ta: Int32 = transposeA ? 1 : 0, tb: Int32 = transposeB ? 1 : 0
@@ -60,7 +60,7 @@ func forEachGemmPart(m: Int, n: Int, k: Int, parallel: Bool, rowGranularity: Int
 /// `[length, headDim]` with the given row strides. Single-threaded; holds a few rows of scores at
 /// a time, never the `[length, length]` matrix.
 @inline(__always)
-public func attention(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int,
+package func attention(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int,
                       out: UnsafeMutablePointer<Float>, ldo: Int, length: Int, headDim: Int, scale: Float, causal: Bool, window: Int?) {
     Kernels.check(vk_attention(q, ldq, k, ldk, v, ldv, out, ldo, length, headDim, scale, causal ? 1 : 0, window ?? -1), "vk_attention")
 }
@@ -69,7 +69,7 @@ public func attention(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>
 /// firstQueryPosition + queryCount` of the `length` keys; `q` and `out` hold just those rows. Each
 /// row comes out bit for bit as the full call computes it.
 @inline(__always)
-public func attention(q: UnsafePointer<Float>, ldq: Int, queryCount: Int, firstQueryPosition: Int,
+package func attention(q: UnsafePointer<Float>, ldq: Int, queryCount: Int, firstQueryPosition: Int,
                       k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int,
                       out: UnsafeMutablePointer<Float>, ldo: Int, length: Int, headDim: Int, scale: Float, causal: Bool, window: Int?) {
     Kernels.check(vk_attention_queries(q, ldq, queryCount, firstQueryPosition, k, ldk, v, ldv, out, ldo, length, headDim, scale,
@@ -79,7 +79,7 @@ public func attention(q: UnsafePointer<Float>, ldq: Int, queryCount: Int, firstQ
 /// Runs the kernel path's peak arithmetic loop on the calling thread (fp32 FMA chains, or with
 /// `int8` the u8 × s8 dot products of the int8 multiply) and returns the operations it did: the
 /// ceiling `verdict bench-kernels` measures the multiplies against.
-public func runPeakLoop(int8: Bool, iterations: Int) -> Double {
+package func runPeakLoop(int8: Bool, iterations: Int) -> Double {
     var sink: Float = 0
     return vk_peak_loop(int8 ? 1 : 0, iterations, &sink)
 }
@@ -121,27 +121,27 @@ public enum KernelPath: Int, CaseIterable, Comparable, Sendable, CustomStringCon
 /// weight rounded to nearest, widened exactly in registers and summed in `Float`).
 ///
 /// Unchecked Sendable: its packed memory is written once in `init` and only read afterwards.
-public final class PackedMatrix: @unchecked Sendable {
+package final class PackedMatrix: @unchecked Sendable {
     /// The number format of the packed values.
-    public enum Element: Sendable {
+    package enum Element: Sendable {
         case float32, bfloat16
 
         var byteCount: Int { self == .float32 ? 4 : 2 }
     }
 
     /// Columns of the packed operand (a `Linear` layer's output features).
-    public let columns: Int
+    package let columns: Int
     /// Rows of the packed operand (input features).
-    public let depth: Int
+    package let depth: Int
     /// The number format of the packed values.
-    public let element: Element
+    package let element: Element
     /// The K-block depth of the panels: the multiply's on the kernel path packing ran on
     /// (`vk_pack_depth`), so that this multiply equals packing on the fly bit for bit on that path.
     let blockDepth: Int
     let storage: UnsafeMutableRawPointer
 
     /// Packs a PyTorch `Linear` weight (`[outFeatures, inFeatures]`) as the operand of `x · weightᵀ`.
-    public init(linearWeight weight: Tensor, element: Element = .float32) {
+    package init(linearWeight weight: Tensor, element: Element = .float32) {
         precondition(weight.rank == 2, "PackedMatrix: a Linear weight is 2-D, got \(weight.shape)")
         columns = weight.shape[0]; depth = weight.shape[1]
         self.element = element
@@ -162,7 +162,7 @@ public final class PackedMatrix: @unchecked Sendable {
     }
 
     /// The `Linear` weight this was packed from, `[columns, depth]`: exactly, or rounded to bfloat16.
-    public func unpackedLinearWeight() -> Tensor {
+    package func unpackedLinearWeight() -> Tensor {
         Tensor(shape: [columns, depth]) { out in
             guard let base = out.baseAddress else { return }
             switch element {
@@ -173,7 +173,7 @@ public final class PackedMatrix: @unchecked Sendable {
     }
 
     /// Bytes the packed values take.
-    public var byteCount: Int { max(1, vk_packed_b_count(columns, depth)) * element.byteCount }
+    package var byteCount: Int { max(1, vk_packed_b_count(columns, depth)) * element.byteCount }
 
     deinit { storage.deallocate() }
 }
@@ -181,7 +181,7 @@ public final class PackedMatrix: @unchecked Sendable {
 /// `C = A · B + beta * C + bias` with `B` pre-packed (`A` is `[m, b.depth]` row-major; `bias`, when
 /// given, has `b.columns` values added to every row). With `beta` 0, `C` is only written. Splits
 /// rows, or column panels when there are few rows, across `Parallel.threadCount` threads like `gemm`.
-public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, packed b: PackedMatrix,
+package func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, packed b: PackedMatrix,
                  beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int) {
     forEachGemmPart(m: m, n: b.columns, k: b.depth, parallel: true) { rows, columns in
         let a = a + rows.lowerBound * lda, c = c + rows.lowerBound * ldc + columns.lowerBound

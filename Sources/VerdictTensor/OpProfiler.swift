@@ -2,9 +2,9 @@ import Foundation
 
 /// Wall time per kind of operation, for `verdict bench-classify --profile`: where a forward pass
 /// spends its time. Off by default; when off, measuring costs one branch.
-public enum OpProfiler {
+package enum OpProfiler {
     /// The kinds of work a forward pass is split into.
-    public enum Kind: String, CaseIterable, Sendable {
+    package enum Kind: String, CaseIterable, Sendable {
         case linearFloat32 = "Linear (fp32 matrix multiply + bias)"
         case linearInt8 = "Linear (int8: quantise rows + multiply + bias)"
         case linearBFloat16 = "Linear (bfloat16 weights, fp32 multiply + bias)"
@@ -16,10 +16,10 @@ public enum OpProfiler {
     }
 
     /// One row of the report.
-    public struct Entry: Sendable {
-        public var kind: Kind
-        public var calls: Int
-        public var seconds: Double
+    package struct Entry: Sendable {
+        package var kind: Kind
+        package var calls: Int
+        package var seconds: Double
     }
 
     nonisolated(unsafe) private static var enabled = false
@@ -27,18 +27,18 @@ public enum OpProfiler {
     private static let lock = NSLock()
 
     /// Starts (or stops) measuring and clears the totals.
-    public static func setEnabled(_ on: Bool) {
+    package static func setEnabled(_ on: Bool) {
         lock.withLock { enabled = on; totals = [:] }
     }
 
     /// The totals so far, largest first.
-    public static var entries: [Entry] {
+    package static var entries: [Entry] {
         lock.withLock { totals.map { Entry(kind: $0.key, calls: $0.value.calls, seconds: $0.value.seconds) }.sorted { $0.seconds > $1.seconds } }
     }
 
     /// Runs `body`, adding its wall time to `kind` when profiling is on.
     @inline(__always)
-    public static func measure<R>(_ kind: Kind, _ body: () throws -> R) rethrows -> R {
+    package static func measure<R>(_ kind: Kind, _ body: () throws -> R) rethrows -> R {
         guard enabled else { return try body() }
         let start = DispatchTime.now().uptimeNanoseconds
         defer {

@@ -1,7 +1,7 @@
 /// Column slicing and element-wise products, for fused projections (`[q | k | v]`) and gated MLPs.
 extension Ops {
     /// Splits `[rows, parts · n]` into `parts` tensors `[rows, n]` (consecutive column blocks).
-    public static func splitColumns(_ x: Tensor, into parts: Int) -> [Tensor] {
+    package static func splitColumns(_ x: Tensor, into parts: Int) -> [Tensor] {
         let width = x.shape[x.rank - 1], n = width / parts, rows = x.count / width
         precondition(n * parts == width, "splitColumns: width \(width) is not a multiple of \(parts)")
         return (0..<parts).map { part in
@@ -16,7 +16,7 @@ extension Ops {
     }
 
     /// Places tensors `[rows, nᵢ]` side by side: `[rows, Σ nᵢ]`.
-    public static func concatenateColumns(_ parts: [Tensor]) -> Tensor {
+    package static func concatenateColumns(_ parts: [Tensor]) -> Tensor {
         let widths = parts.map { $0.shape[$0.rank - 1] }, width = widths.reduce(0, +)
         let rows = parts[0].count / widths[0]
         return Tensor(shape: Array(parts[0].shape.dropLast()) + [width]) { out in
@@ -31,7 +31,7 @@ extension Ops {
     }
 
     /// `a ⊙ b`, element-wise.
-    public static func multiply(_ a: Tensor, _ b: Tensor) -> Tensor {
+    package static func multiply(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.count == b.count, "multiply: \(a.shape) ⊙ \(b.shape)")
         var y = a
         y.scalars.withUnsafeMutableBufferPointer { yp in

@@ -3,7 +3,7 @@
 extension Ops {
     /// RMS normalisation over the last dimension. The cache's `mean` is empty; `rstd` holds
     /// `1 / √(mean(x²) + ε)` per row.
-    public static func rmsNorm(_ x: Tensor, gamma: Tensor, eps: Float) -> (Tensor, LayerNormCache) {
+    package static func rmsNorm(_ x: Tensor, gamma: Tensor, eps: Float) -> (Tensor, LayerNormCache) {
         let n = x.shape[x.rank - 1], rows = x.count / n
         var y = Tensor(shape: x.shape)
         var rstd = [Float](repeating: 0, count: rows)
@@ -28,7 +28,7 @@ extension Ops {
 
     /// Backward of `rmsNorm`: accumulates `dGamma`; returns `dx`. With `x̂ = x · rstd` and
     /// `g = γ ⊙ dy`: `dx = rstd · (g − x̂ · mean(g ⊙ x̂))`.
-    public static func rmsNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, cache: LayerNormCache, dGamma: inout Tensor) -> Tensor {
+    package static func rmsNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, cache: LayerNormCache, dGamma: inout Tensor) -> Tensor {
         let n = x.shape[x.rank - 1], rows = x.count / n
         var dx = Tensor(shape: x.shape)
         // Per-chunk γ gradients, summed afterwards (chunks run in parallel).

@@ -27,9 +27,9 @@ public enum Activation: String, Sendable {
 
 /// Fast forward and backward operations on `Tensor`s, backed by CVerdictKernels and split across
 /// cores. Every operation has a plain-loop twin in `ReferenceOps` that tests compare it with.
-public enum Ops {
+package enum Ops {
     /// `x · weightᵀ + bias` for `x` `[rows, in]` and a PyTorch-layout `weight` `[out, in]`.
-    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+    package static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
         precondition(x.shape[x.rank - 1] == inFeatures, "linear: input width \(x.shape) vs \(inFeatures) input features")
         precondition(bias.map { $0.count == outFeatures } ?? true, "linear: bias of \(bias?.count ?? 0) values for \(outFeatures) output features")
@@ -51,7 +51,7 @@ public enum Ops {
 
     /// `linear` with the weight pre-packed (`PackedMatrix(linearWeight:)`): the same result, without
     /// re-packing the weight on every call.
-    public static func linear(_ x: Tensor, packedWeight: PackedMatrix, bias: Tensor?) -> Tensor {
+    package static func linear(_ x: Tensor, packedWeight: PackedMatrix, bias: Tensor?) -> Tensor {
         let k = packedWeight.depth, n = packedWeight.columns
         precondition(x.shape[x.rank - 1] == k, "linear: input width \(x.shape) vs \(k) input features")
         precondition(bias.map { $0.count == n } ?? true, "linear: bias of \(bias?.count ?? 0) values for \(n) output features")
@@ -70,8 +70,23 @@ public enum Ops {
     }
 
     /// Backward of `linear`: accumulates `dWeight += dyᵀ · x`, `dBias += Σ dy` and returns `dx = dy · weight`.
-    public static func linearBackward(_ dy: Tensor, input x: Tensor, weight: Tensor,
-                                      dWeight: inout Tensor, dBias: inout Tensor?, needInputGradient: Bool = true) -> Tensor? {
+    package static func linearBackward(_ dy: Tensor, input x: Tensor, weight: Tensor,
+                                       dWeight: inout Tensor, dBias: inout Tensor?) -> Tensor {
+        accumulateLinearGradients(dy, input: x, weight: weight, dWeight: &dWeight, dBias: &dBias)
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1], rows = dy.count / outFeatures
+        // Written whole by the multiply (beta 0): no zero fill.
+        return Tensor(shape: Array(dy.shape.dropLast()) + [inFeatures]) { dxp in
+            dy.scalars.withUnsafeBufferPointer { dyp in
+                weight.scalars.withUnsafeBufferPointer { wp in
+                    guard let dxb = dxp.baseAddress, let dyb = dyp.baseAddress, let wb = wp.baseAddress else { return }
+                    gemm(m: rows, n: inFeatures, k: outFeatures, a: dyb, lda: outFeatures, b: wb, ldb: inFeatures, c: dxb, ldc: inFeatures)
+                }
+            }
+        }
+    }
+
+    /// The weight and bias part of `linearBackward`: `dWeight += dyᵀ · x`, `dBias += Σ dy`.
+    package static func accumulateLinearGradients(_ dy: Tensor, input x: Tensor, weight: Tensor, dWeight: inout Tensor, dBias: inout Tensor?) {
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1], rows = dy.count / outFeatures
         dy.scalars.withUnsafeBufferPointer { dyp in
             x.scalars.withUnsafeBufferPointer { xp in
@@ -84,26 +99,16 @@ public enum Ops {
                 dBias!.scalars.withUnsafeMutableBufferPointer { vk_sum_rows(dyp.baseAddress!, $0.baseAddress!, rows, outFeatures) }
             }
         }
-        guard needInputGradient else { return nil }
-        // Written whole by the multiply (beta 0): no zero fill.
-        return Tensor(shape: Array(dy.shape.dropLast()) + [inFeatures]) { dxp in
-            dy.scalars.withUnsafeBufferPointer { dyp in
-                weight.scalars.withUnsafeBufferPointer { wp in
-                    guard let dxb = dxp.baseAddress, let dyb = dyp.baseAddress, let wb = wp.baseAddress else { return }
-                    gemm(m: rows, n: inFeatures, k: outFeatures, a: dyb, lda: outFeatures, b: wb, ldb: inFeatures, c: dxb, ldc: inFeatures)
-                }
-            }
-        }
     }
 
     /// What `layerNormBackward` needs from the forward pass.
-    public struct LayerNormCache: Sendable {
-        public var mean: [Float]
-        public var rstd: [Float]
+    package struct LayerNormCache: Sendable {
+        package var mean: [Float]
+        package var rstd: [Float]
     }
 
     /// Layer normalisation over the last dimension.
-    public static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> (Tensor, LayerNormCache) {
+    package static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> (Tensor, LayerNormCache) {
         let n = x.shape[x.rank - 1], rows = x.count / n
         var y = Tensor(shape: x.shape, repeating: 0)
         var cache = LayerNormCache(mean: [Float](repeating: 0, count: rows), rstd: [Float](repeating: 0, count: rows))
@@ -128,7 +133,7 @@ public enum Ops {
     }
 
     /// Backward of `layerNorm`: accumulates `dGamma`, `dBeta`; returns `dx`.
-    public static func layerNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, cache: LayerNormCache,
+    package static func layerNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, cache: LayerNormCache,
                                          dGamma: inout Tensor, dBeta: inout Tensor) -> Tensor {
         let n = x.shape[x.rank - 1], rows = x.count / n
         var dx = Tensor(shape: x.shape, repeating: 0)
@@ -150,7 +155,7 @@ public enum Ops {
     }
 
     /// Applies `activation` element-wise.
-    public static func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
+    package static func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
         let n = x.count
         // Every element is written: no copy of x first.
         return Tensor(shape: x.shape) { yp in
@@ -171,7 +176,7 @@ public enum Ops {
     }
 
     /// Backward of `activate`: `dy * f'(x)`.
-    public static func activationBackward(_ dy: Tensor, input x: Tensor, _ activation: Activation) -> Tensor {
+    package static func activationBackward(_ dy: Tensor, input x: Tensor, _ activation: Activation) -> Tensor {
         var dx = dy
         let n = x.count
         dy.scalars.withUnsafeBufferPointer { dyp in
@@ -199,7 +204,7 @@ public enum Ops {
     }
 
     /// `a + b`, element-wise.
-    public static func add(_ a: Tensor, _ b: Tensor) -> Tensor {
+    package static func add(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.count == b.count, "add: \(a.shape) + \(b.shape)")
         var y = a
         y.scalars.withUnsafeMutableBufferPointer { yp in b.scalars.withUnsafeBufferPointer { vk_add(yp.baseAddress!, $0.baseAddress!, a.count) } }
@@ -207,13 +212,13 @@ public enum Ops {
     }
 
     /// Adds `b` into `a` in place.
-    public static func addInPlace(_ a: inout Tensor, _ b: Tensor) {
+    package static func addInPlace(_ a: inout Tensor, _ b: Tensor) {
         precondition(a.count == b.count, "add: \(a.shape) + \(b.shape)")
         a.scalars.withUnsafeMutableBufferPointer { yp in b.scalars.withUnsafeBufferPointer { vk_add(yp.baseAddress!, $0.baseAddress!, b.count) } }
     }
 
     /// Softmax over each row of a `[rows, n]` buffer, after scaling by `scale`, in place.
-    public static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int, rowStride: Int, scale: Float = 1) {
+    package static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int, rowStride: Int, scale: Float = 1) {
         vk_softmax_rows(x, rows, n, rowStride, scale)
     }
 }

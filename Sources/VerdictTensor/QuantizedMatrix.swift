@@ -9,21 +9,21 @@ import CVerdictKernels
 /// row to unsigned 8 bits with their own scale and zero point (`Ops.linear(_:quantizedWeight:bias:)`).
 ///
 /// Unchecked Sendable: its packed memory is written once in `init` and only read afterwards.
-public final class QuantizedMatrix: @unchecked Sendable {
+package final class QuantizedMatrix: @unchecked Sendable {
     /// The largest magnitude of a quantised weight (63).
-    public static let maxQuantizedMagnitude = Int(VK_QWEIGHT_MAX)
+    package static let maxQuantizedMagnitude = Int(VK_QWEIGHT_MAX)
 
     /// Output features (rows of the `Linear` weight).
-    public let columns: Int
+    package let columns: Int
     /// Input features.
-    public let depth: Int
+    package let depth: Int
     /// The scale of each output channel.
-    public let scales: [Float]
+    package let scales: [Float]
     let columnSums: [Int32]
     let storage: UnsafeMutableRawPointer
 
     /// Quantises a PyTorch `Linear` weight (`[outFeatures, inFeatures]`) per output channel.
-    public convenience init(linearWeight weight: Tensor) {
+    package convenience init(linearWeight weight: Tensor) {
         precondition(weight.rank == 2, "QuantizedMatrix: a Linear weight is 2-D, got \(weight.shape)")
         let (n, k) = (weight.shape[0], weight.shape[1])
         var q = [Int8](repeating: 0, count: n * k), scales = [Float](repeating: 1, count: n)
@@ -41,7 +41,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
     /// Packs an already quantised `[columns, depth]` weight (row-major int8, as a quantised
     /// checkpoint stores it) with its per-channel scales. Returns nil when the sizes disagree, a
     /// value lies outside `±maxQuantizedMagnitude`, or a scale is not a positive finite number.
-    public convenience init?(quantized q: [Int8], scales: [Float], columns: Int, depth: Int) {
+    package convenience init?(quantized q: [Int8], scales: [Float], columns: Int, depth: Int) {
         guard columns > 0, depth > 0, q.count == columns * depth, scales.count == columns,
               scales.allSatisfy({ $0.isFinite && $0 > 0 }),
               q.allSatisfy({ Int($0).magnitude <= QuantizedMatrix.maxQuantizedMagnitude }) else { return nil }
@@ -65,7 +65,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
     }
 
     /// The quantised weight, `[columns, depth]` row-major (what a quantised checkpoint stores).
-    public func quantizedWeight() -> [Int8] {
+    package func quantizedWeight() -> [Int8] {
         var q = [Int8](repeating: 0, count: columns * depth)
         q.withUnsafeMutableBufferPointer { qp in
             if let qb = qp.baseAddress { vk_qunpack_b(columns, depth, storage.assumingMemoryBound(to: Int8.self), qb) }
@@ -74,7 +74,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
     }
 
     /// The weight this matrix computes with, `scale[n] * q[n, k]`, as a `[columns, depth]` tensor.
-    public func dequantizedLinearWeight() -> Tensor {
+    package func dequantizedLinearWeight() -> Tensor {
         let q = quantizedWeight()
         return Tensor(shape: [columns, depth]) { out in
             for n in 0..<columns { for k in 0..<depth { out[n * depth + k] = scales[n] * Float(q[n * depth + k]) } }
@@ -82,7 +82,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
     }
 
     /// Bytes of the packed weight, scales and column sums.
-    public var byteCount: Int { vk_qpacked_b_bytes(columns, depth) + scales.count * 8 }
+    package var byteCount: Int { vk_qpacked_b_bytes(columns, depth) + scales.count * 8 }
 
     deinit { storage.deallocate() }
 }
@@ -91,7 +91,7 @@ extension Ops {
     /// `x · weightᵀ + bias` with an int8 weight: each row of `x` is quantised to 8 bits (its own
     /// scale and zero point), multiplied in integers and scaled back. Rows (or column panels, when
     /// there are few rows) are split across `Parallel.threadCount` threads.
-    public static func linear(_ x: Tensor, quantizedWeight w: QuantizedMatrix, bias: Tensor?) -> Tensor {
+    package static func linear(_ x: Tensor, quantizedWeight w: QuantizedMatrix, bias: Tensor?) -> Tensor {
         let k = w.depth, n = w.columns
         precondition(x.shape[x.rank - 1] == k, "linear: input width \(x.shape) vs \(k) input features")
         let rows = x.count / k, stride = vk_qdepth(k)

@@ -2,9 +2,9 @@ import Foundation
 
 /// Plain-loop implementations of `Ops`, written for obviousness rather than speed, in double
 /// precision. Tests compare the fast kernels with these.
-public enum ReferenceOps {
+package enum ReferenceOps {
     /// `op(a) · op(b)` for matrices.
-    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    package static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
         let m = transposeA ? a.shape[1] : a.shape[0], k = transposeA ? a.shape[0] : a.shape[1]
         let n = transposeB ? b.shape[0] : b.shape[1]
         var y = Tensor(shape: [m, n])
@@ -23,7 +23,7 @@ public enum ReferenceOps {
     }
 
     /// Layer normalisation over the last dimension.
-    public static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> Tensor {
+    package static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> Tensor {
         let n = x.shape[x.rank - 1]
         var y = x
         for r in 0..<(x.count / n) {
@@ -38,7 +38,7 @@ public enum ReferenceOps {
     }
 
     /// RMS normalisation over the last dimension: `γ ⊙ x / √(mean(x²) + ε)`.
-    public static func rmsNorm(_ x: Tensor, gamma: Tensor, eps: Float) -> Tensor {
+    package static func rmsNorm(_ x: Tensor, gamma: Tensor, eps: Float) -> Tensor {
         let n = x.shape[x.rank - 1]
         var y = x
         for r in 0..<(x.count / n) {
@@ -50,7 +50,7 @@ public enum ReferenceOps {
     }
 
     /// Element-wise activation.
-    public static func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
+    package static func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
         var y = x
         for i in 0..<x.count {
             let v = Double(x.scalars[i])
@@ -66,7 +66,7 @@ public enum ReferenceOps {
     }
 
     /// Softmax over the last dimension.
-    public static func softmax(_ x: Tensor) -> Tensor {
+    package static func softmax(_ x: Tensor) -> Tensor {
         let n = x.shape[x.rank - 1]
         var y = x
         for r in 0..<(x.count / n) {
@@ -85,7 +85,7 @@ extension ReferenceOps {
     /// quantised to `UInt8` over `[min(0, x), max(0, x)]` in 255 steps, integer dot products with
     /// the quantised weight `q` (`[out, in]`), then `(Σ - zero · Σq) · (rowScale · scale) + bias` in
     /// one fused multiply-add. The fast kernels must match this bit for bit.
-    public static func quantizedLinear(_ x: Tensor, quantized q: [Int8], scales: [Float], bias: Tensor?) -> Tensor {
+    package static func quantizedLinear(_ x: Tensor, quantized q: [Int8], scales: [Float], bias: Tensor?) -> Tensor {
         let out = scales.count, k = q.count / max(1, out), rows = x.count / max(1, k)
         var y = Tensor(shape: Array(x.shape.dropLast()) + [out])
         for r in 0..<rows {
@@ -108,7 +108,7 @@ extension ReferenceOps {
 extension ReferenceOps {
     /// Attention of one sequence and head in double precision: `q`, `k`, `v` `[l, d]`;
     /// query `i` sees keys `j` with `j <= i` when `causal` and `|i − j| <= window` when given.
-    public static func attention(q: Tensor, k: Tensor, v: Tensor, scale: Float, causal: Bool, window: Int?) -> Tensor {
+    package static func attention(q: Tensor, k: Tensor, v: Tensor, scale: Float, causal: Bool, window: Int?) -> Tensor {
         let l = q.shape[0], d = q.shape[1]
         var out = Tensor(shape: [l, d])
         for i in 0..<l {

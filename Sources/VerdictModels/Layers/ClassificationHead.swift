@@ -90,7 +90,7 @@ public struct ClassificationHead: Sendable {
         var dx = dOutput
         for (i, step) in steps.enumerated().reversed() {
             switch step {
-            case let .linear(name, _, _, _): dx = p.linearBackward(dx, input: c.inputs[i], name, grads: &grads)!
+            case let .linear(name, _, _, _): dx = p.linearBackward(dx, input: c.inputs[i], name, grads: &grads)
             case let .activation(a): dx = Ops.activationBackward(dx, input: c.inputs[i], a)
             case let .norm(name, _, _, _): dx = p.layerNormBackward(dx, input: c.inputs[i], cache: c.norms[i]!, name, grads: &grads)
             case .dropout: Dropout.apply(&dx, c.drops[i])

@@ -90,7 +90,8 @@ struct DisentangledAttention {
     func projectBackward(_ d: Projected, cache c: Cache, _ p: ParameterStore, grads: inout ParameterStore) -> Tensor {
         var dInput = Tensor(shape: c.input.shape)
         for (name, gradient) in [(positionKey, d.key), (positionQuery, d.query)] {
-            guard let name, let gradient, let dx = p.linearBackward(gradient, input: c.input, name, grads: &grads) else { continue }
+            guard let name, let gradient else { continue }
+            let dx = p.linearBackward(gradient, input: c.input, name, grads: &grads)
             Ops.addInPlace(&dInput, dx)
         }
         Dropout.apply(&dInput, c.drop)

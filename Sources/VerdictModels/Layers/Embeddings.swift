@@ -110,7 +110,7 @@ struct Embeddings {
     func backward(_ dy: Tensor, cache: Cache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
         var dOut = dy
         if let projection, let normalized = cache.normalized {
-            dOut = p.linearBackward(dy, input: normalized, projection, grads: &grads)!
+            dOut = p.linearBackward(dy, input: normalized, projection, grads: &grads)
         }
         Dropout.apply(&dOut, cache.drop)
         var dSum = dOut
@@ -118,7 +118,7 @@ struct Embeddings {
             dSum = p.layerNormBackward(dOut, input: cache.projected ?? cache.sum, cache: normCache, norm, grads: &grads)
         }
         if let projection, cache.projected != nil {
-            dSum = p.linearBackward(dSum, input: cache.sum, projection, grads: &grads)!
+            dSum = p.linearBackward(dSum, input: cache.sum, projection, grads: &grads)
         }
         let width = dSum.shape[1]
         for (name, rows) in lookups(batch) {

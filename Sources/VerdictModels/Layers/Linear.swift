@@ -18,10 +18,10 @@ extension ParameterStore {
     }
 
     /// Backward of `linear`: accumulates the weight and bias gradients into `grads`, returns dx.
-    func linearBackward(_ dy: Tensor, input x: Tensor, _ prefix: String, grads: inout ParameterStore, needInputGradient: Bool = true) -> Tensor? {
+    func linearBackward(_ dy: Tensor, input x: Tensor, _ prefix: String, grads: inout ParameterStore) -> Tensor {
         var dBias: Tensor? = grads.tensors[prefix + ".bias"]
         let dx = grads.modify(prefix + ".weight") { dW in
-            Ops.linearBackward(dy, input: x, weight: self[prefix + ".weight"], dWeight: &dW, dBias: &dBias, needInputGradient: needInputGradient)
+            Ops.linearBackward(dy, input: x, weight: self[prefix + ".weight"], dWeight: &dW, dBias: &dBias)
         }
         if let dBias { grads[prefix + ".bias"] = dBias }
         return dx

@@ -77,7 +77,7 @@ public struct ParameterStore: Sendable {
     }
 
     /// The int8 form of `name` when the store computes in int8 and has quantised it.
-    public func quantizedWeight(_ name: String) -> QuantizedMatrix? {
+    package func quantizedWeight(_ name: String) -> QuantizedMatrix? {
         if case .int8(let m)? = packedWeights?.existing(name) { return m }
         return nil
     }

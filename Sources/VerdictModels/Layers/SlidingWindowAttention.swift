@@ -220,7 +220,7 @@ struct SlidingWindowAttention {
         for i in 0..<dq.count { dq.scalars[i] *= scale; dqg.scalars[i] *= scale }
         var dx = Tensor(shape: c.x.shape)
         for (name, dy) in zip(local + global, [dq, dk, dv, dqg, dkg, dvg]) {
-            Ops.addInPlace(&dx, p.linearBackward(dy, input: c.x, name, grads: &grads)!)
+            Ops.addInPlace(&dx, p.linearBackward(dy, input: c.x, name, grads: &grads))
         }
         return dx
     }

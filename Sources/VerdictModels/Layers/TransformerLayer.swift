@@ -295,14 +295,14 @@ struct TransformerLayer {
         if let cache = c.sumNorm, let name = names.attentionNorm { dSum = p.normBackward(dx1, input: c.sum, cache: cache, name, norm, grads: &grads) }
         var dOut = dSum
         Dropout.apply(&dOut, c.attentionDrop)
-        let dContext = p.linearBackward(dOut, input: c.context, names.attentionOutput, grads: &grads)!
+        let dContext = p.linearBackward(dOut, input: c.context, names.attentionOutput, grads: &grads)
         let (dq, dk, dv) = PackedAttention.backwardRows(dContext, cache: c.attention, q: c.q, k: c.k, v: c.v, offsets: batch.offsets, options: attention)
         guard case let .separate(query, key, value) = names.projections else {
             preconditionFailure("TransformerLayer.backwardRows: only separate q/k/v projections train on selected rows")
         }
-        var dInput = p.linearBackward(dk, input: c.input, key, grads: &grads)!
-        Ops.addInPlace(&dInput, p.linearBackward(dv, input: c.input, value, grads: &grads)!)
-        Pooling.addRows(p.linearBackward(dq, input: c.queryInput, query, grads: &grads)!, at: c.rows, into: &dInput)
+        var dInput = p.linearBackward(dk, input: c.input, key, grads: &grads)
+        Ops.addInPlace(&dInput, p.linearBackward(dv, input: c.input, value, grads: &grads))
+        Pooling.addRows(p.linearBackward(dq, input: c.queryInput, query, grads: &grads), at: c.rows, into: &dInput)
         if let cache = c.inputNorm, let name = names.attentionNorm { dInput = p.normBackward(dInput, input: c.x, cache: cache, name, norm, grads: &grads) }
         Pooling.addRows(dSum, at: c.rows, into: &dInput)
         return dInput
@@ -317,17 +317,17 @@ struct TransformerLayer {
 
         if let names = names.crossAttention, let cross = c.cross, let memory {
             dx = residualBackward(dx, cache: cross.block, norm: names.norm, p, grads: &grads) { dOut, grads in
-                let dContext = p.linearBackward(dOut, input: cross.context, names.output, grads: &grads)!
+                let dContext = p.linearBackward(dOut, input: cross.context, names.output, grads: &grads)
                 let (dq, dk, dv, _) = PackedAttention.backward(dContext, cache: cross.attention, offsets: batch.offsets, options: crossOptions, grads: &grads)
-                var dMemoryHere = p.linearBackward(dk, input: memory, names.key, grads: &grads)!
-                Ops.addInPlace(&dMemoryHere, p.linearBackward(dv, input: memory, names.value, grads: &grads)!)
+                var dMemoryHere = p.linearBackward(dk, input: memory, names.key, grads: &grads)
+                Ops.addInPlace(&dMemoryHere, p.linearBackward(dv, input: memory, names.value, grads: &grads))
                 dMemory = dMemory.map { Ops.add($0, dMemoryHere) } ?? dMemoryHere
-                return p.linearBackward(dq, input: cross.block.input, names.query, grads: &grads)!
+                return p.linearBackward(dq, input: cross.block.input, names.query, grads: &grads)
             }
         }
 
         return residualBackward(dx, cache: c.attentionBlock, norm: names.attentionNorm, p, grads: &grads) { dOut, grads in
-            let dContext = p.linearBackward(dOut, input: c.context, names.attentionOutput, grads: &grads)!
+            let dContext = p.linearBackward(dOut, input: c.context, names.attentionOutput, grads: &grads)
             if let slidingWindow, let windowed = c.windowed {
                 return slidingWindow.backward(dContext, cache: windowed, isGlobal: batch.globalAttentionFlags, p, grads: &grads)
             }
@@ -368,12 +368,12 @@ struct TransformerLayer {
                                  grads: inout ParameterStore) -> Tensor {
         switch names.projections {
         case let .separate(query, key, value):
-            var dx = p.linearBackward(dq, input: x, query, grads: &grads)!
-            Ops.addInPlace(&dx, p.linearBackward(dk, input: x, key, grads: &grads)!)
-            Ops.addInPlace(&dx, p.linearBackward(dv, input: x, value, grads: &grads)!)
+            var dx = p.linearBackward(dq, input: x, query, grads: &grads)
+            Ops.addInPlace(&dx, p.linearBackward(dk, input: x, key, grads: &grads))
+            Ops.addInPlace(&dx, p.linearBackward(dv, input: x, value, grads: &grads))
             return dx
         case let .fused(qkv):
-            return p.linearBackward(Ops.concatenateColumns([dq, dk, dv]), input: x, qkv, grads: &grads)!
+            return p.linearBackward(Ops.concatenateColumns([dq, dk, dv]), input: x, qkv, grads: &grads)
         }
     }
 
@@ -407,7 +407,7 @@ struct TransformerLayer {
 
     private func mlpBlockBackward(_ dy: Tensor, cache c: MLPCache, _ p: ParameterStore, grads: inout ParameterStore) -> Tensor {
         residualBackward(dy, cache: c.block, norm: names.outputNorm, p, grads: &grads) { dOut, grads in
-            var dActivated = p.linearBackward(dOut, input: c.activated, names.output, grads: &grads)!
+            var dActivated = p.linearBackward(dOut, input: c.activated, names.output, grads: &grads)
             Dropout.apply(&dActivated, c.hiddenDrop)
             return mlpInputProjectionBackward(activationBackward(dActivated, input: c.preActivation), input: c.block.input, p, grads: &grads)
         }
@@ -420,10 +420,10 @@ struct TransformerLayer {
     }
 
     private func mlpInputProjectionBackward(_ dy: Tensor, input x: Tensor, _ p: ParameterStore, grads: inout ParameterStore) -> Tensor {
-        guard let gate = names.gate else { return p.linearBackward(dy, input: x, names.intermediate, grads: &grads)! }
+        guard let gate = names.gate else { return p.linearBackward(dy, input: x, names.intermediate, grads: &grads) }
         let parts = Ops.splitColumns(dy, into: 2)
-        var dx = p.linearBackward(parts[0], input: x, gate, grads: &grads)!
-        Ops.addInPlace(&dx, p.linearBackward(parts[1], input: x, names.intermediate, grads: &grads)!)
+        var dx = p.linearBackward(parts[0], input: x, gate, grads: &grads)
+        Ops.addInPlace(&dx, p.linearBackward(parts[1], input: x, names.intermediate, grads: &grads))
         return dx
     }
 
