@@ -99,7 +99,7 @@ public struct DebertaV2Model: EncoderModel {
         }
 
         /// Half the rows of the relative table (`att_span`).
-        var span: Int { buckets > 0 ? buckets : maxRelativePositions }
+        var span: Int { DisentangledAttention.span(buckets: buckets, maxDistance: maxRelativePositions) }
         /// The term count `1 + #pos_att_type` under the score's square root.
         var scaleFactor: Int { 1 + (contentToPosition ? 1 : 0) + (positionToContent ? 1 : 0) }
         var usesRelativeTerms: Bool { relativeAttention && (contentToPosition || positionToContent) }

@@ -36,11 +36,7 @@ public struct MBartModel: EncoderModel {
         self.config = config
         struct Options { var decoderLayers, decoderHeads, decoderFFN: Int; var scale: Bool; var activationDropout: Float; var eos: Int }
         let o = try config.field { c in
-            func positive(_ key: String, _ d: Int) throws -> Int {
-                let v = try c.int(key, default: d)
-                guard v > 0, v <= (key.hasSuffix("ffn_dim") ? 1 << 24 : 4096) else { throw c[key]!.fail("a positive integer of a real model's size") }
-                return v
-            }
+            func positive(_ key: String, _ d: Int) throws -> Int { try c.modelSize(key, default: d) }
             if let layerDrop = try c["encoder_layerdrop"]?.double(), layerDrop != 0 { throw c["encoder_layerdrop"]!.fail("0 (LayerDrop is not supported)") }
             if let layerDrop = try c["decoder_layerdrop"]?.double(), layerDrop != 0 { throw c["decoder_layerdrop"]!.fail("0 (LayerDrop is not supported)") }
             let eos = try c.int("eos_token_id", default: 2)

@@ -106,14 +106,7 @@ public struct ModelConfig: Sendable {
         file = c.file
         modelType = try c.required("model_type").string()
         func float(_ key: String, _ d: Double) throws -> Float { Float(try c[key]?.double() ?? d) }
-        func positive(_ key: String, _ d: Int?) throws -> Int {
-            guard let v = try c[key]?.int() ?? d else { throw JSONError.invalidValue(file: c.file, path: "$." + key, expected: "an integer (the key is missing)") }
-            guard v > 0 else { throw JSONError.invalidValue(file: c.file, path: "$." + key, expected: "a positive integer") }
-            // Sizes far beyond any real model are a broken file, not a model to allocate.
-            let limit = Self.sizeLimits[key] ?? Self.defaultSizeLimit
-            guard v <= limit else { throw JSONError.invalidValue(file: c.file, path: "$." + key, expected: "at most \(limit) (got \(v))") }
-            return v
-        }
+        func positive(_ key: String, _ d: Int?) throws -> Int { try c.modelSize(key, default: d) }
         func activation(_ key: String) throws -> Activation {
             let name = try c.string(key, default: "gelu")
             guard let a = Activation(configName: name) else { throw c[key]!.fail("one of gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, tanh, silu, swish") }
@@ -212,8 +205,8 @@ public struct ModelConfig: Sendable {
 
     /// Upper bounds of the size keys: generous for any real model, small enough that a broken
     /// `config.json` fails here instead of in an allocation.
-    static let sizeLimits = ["num_hidden_layers": 4096, "n_layer": 4096, "encoder_layers": 4096, "num_attention_heads": 4096, "n_head": 4096,
-                             "encoder_attention_heads": 4096]
+    static let sizeLimits = ["num_hidden_layers": 4096, "n_layer": 4096, "encoder_layers": 4096, "decoder_layers": 4096,
+                             "num_attention_heads": 4096, "n_head": 4096, "encoder_attention_heads": 4096, "decoder_attention_heads": 4096]
     static let defaultSizeLimit = 1 << 24
 
     /// A plain BERT config (used by tests and when building a model from scratch).
@@ -303,5 +296,19 @@ public struct ClassifierHeadConfig: Sendable, Equatable {
 
     var json: JSONValue {
         .object([("pooling", .string(pooling.rawValue)), ("hidden_width", .int(hiddenWidth)), ("dropout", .double(Double(dropout)))])
+    }
+}
+
+extension JSONNode {
+    /// A size of the model at `key` (`default` when the key is missing; nil: it is required): a
+    /// positive integer no larger than a real model's (`ModelConfig.sizeLimits`, else 2²⁴), so a
+    /// broken file is an error naming the key instead of a model to allocate. Every family reads
+    /// its sizes with it.
+    func modelSize(_ key: String, default d: Int?) throws -> Int {
+        guard let v = try self[key]?.int() ?? d else { throw JSONError.invalidValue(file: file, path: path + "." + key, expected: "an integer (the key is missing)") }
+        guard v > 0 else { throw JSONError.invalidValue(file: file, path: path + "." + key, expected: "a positive integer") }
+        let limit = ModelConfig.sizeLimits[key] ?? ModelConfig.defaultSizeLimit
+        guard v <= limit else { throw JSONError.invalidValue(file: file, path: path + "." + key, expected: "at most \(limit) (got \(v))") }
+        return v
     }
 }

@@ -28,7 +28,10 @@ struct DisentangledAttention {
     var dropout: Float
 
     /// Half the number of rows of the relative table (`att_span`).
-    var span: Int { buckets > 0 ? buckets : maxDistance }
+    var span: Int { Self.span(buckets: buckets, maxDistance: maxDistance) }
+
+    /// `att_span`: the bucket count when positions are bucketed, else `max_relative_positions`.
+    static func span(buckets: Int, maxDistance: Int) -> Int { buckets > 0 ? buckets : maxDistance }
 
     /// `make_log_bucket_position` in the same float32 arithmetic: distances up to `buckets / 2`
     /// are exact; beyond, `⌈log(|r| / mid) / log((maxDistance − 1) / mid) · (mid − 1)⌉ + mid`.
