@@ -136,14 +136,15 @@ public struct DebertaV2Model: EncoderModel {
         let headDim = config.hiddenSize / config.numAttentionHeads
         var attention = AttentionOptions(heads: config.numAttentionHeads, headDim: headDim)
         attention.scale = 1 / (Float(headDim) * Float(o.scaleFactor)).squareRoot()
+        var layer = TransformerLayer(names: names, attention: attention, activation: config.hiddenAct, eps: o.eps,
+                                     hiddenDropout: config.hiddenDropoutProb, attentionDropout: config.attentionProbsDropoutProb)
         if o.usesRelativeTerms {
-            attention.disentangled = DisentangledAttention(
+            layer.attentionKind = .disentangled(DisentangledAttention(
                 positionKey: o.contentToPosition ? s + (o.shareAttentionKey ? "key_proj" : "pos_key_proj") : nil,
                 positionQuery: o.positionToContent ? s + (o.shareAttentionKey ? "query_proj" : "pos_query_proj") : nil,
-                buckets: o.buckets, maxDistance: o.maxRelativePositions, dropout: config.hiddenDropoutProb)
+                buckets: o.buckets, maxDistance: o.maxRelativePositions, dropout: config.hiddenDropoutProb))
         }
-        return TransformerLayer(names: names, attention: attention, activation: config.hiddenAct, eps: o.eps,
-                            hiddenDropout: config.hiddenDropoutProb, attentionDropout: config.attentionProbsDropoutProb)
+        return layer
     }
 
     public var parameterShapes: [(String, [Int])] {

@@ -136,17 +136,19 @@ public struct TransformerStack: Sendable {
     /// Both `forward`s: every layer in full, or the last one on `onlyRows` (checked by the caller).
     private func run(_ batch: PackedBatch, memory: Tensor?, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool,
                      onlyRows rows: [Int]?) -> (Tensor, EncoderCache?) {
-        let positions = embeddings.positions(batch)
+        let positions = embeddings.positions(batch), tables = rotaryTables(positions)
         var (x, embeddingCache) = OpProfiler.measure(.embeddings) { embeddings.forward(batch, p, rng: &rng, keepCache: keepCache) }
         var relative: Tensor? = nil, relativeNorm: Ops.LayerNormCache? = nil
         if let relativeEmbeddings { (relative, relativeNorm) = relativeEmbeddings.forward(p) }
         var caches: [TransformerLayer.Cache] = [], rowsCache: TransformerLayer.RowsCache? = nil
         for (index, layer) in layers.enumerated() {
             if let rows, index == layers.count - 1 {
-                (x, rowsCache) = layer.forwardRows(x, rows: rows, batch: batch, positions: positions, p, rng: &rng, keepCache: keepCache)
+                (x, rowsCache) = layer.forwardRows(x, rows: rows, batch: batch, positions: positions, rotaryTables: tables, p, rng: &rng,
+                                                   keepCache: keepCache)
                 break
             }
-            let (y, cache) = layer.forward(x, batch: batch, positions: positions, relative: relative, memory: memory, p, rng: &rng, keepCache: keepCache)
+            let (y, cache) = layer.forward(x, batch: batch, positions: positions, rotaryTables: tables, relative: relative, memory: memory, p,
+                                           rng: &rng, keepCache: keepCache)
             x = y
             if let cache { caches.append(cache) }
         }
@@ -164,7 +166,7 @@ public struct TransformerStack: Sendable {
     @discardableResult
     func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, memory: Tensor? = nil, _ p: ParameterStore,
                   grads: inout ParameterStore) -> Tensor? {
-        let positions = embeddings.positions(batch)
+        let positions = embeddings.positions(batch), tables = rotaryTables(positions)
         var dx = dHidden
         if let finalNorm, let input = cache.beforeFinalNorm, let normCache = cache.finalNorm {
             dx = p.normBackward(dx, input: input, cache: normCache, finalNorm.name, finalNormKind, grads: &grads)
@@ -176,7 +178,7 @@ public struct TransformerStack: Sendable {
             layersWithFullCaches = layers.dropLast()
         }
         for (layer, c) in zip(layersWithFullCaches, cache.layers).reversed() {
-            dx = layer.backward(dx, cache: c, batch: batch, positions: positions, memory: memory, p, grads: &grads,
+            dx = layer.backward(dx, cache: c, batch: batch, positions: positions, rotaryTables: tables, memory: memory, p, grads: &grads,
                                 dRelative: &dRelative, dMemory: &dMemory)
         }
         if let relativeEmbeddings, let dRelative {
@@ -184,6 +186,14 @@ public struct TransformerStack: Sendable {
         }
         embeddings.backward(dx, cache: cache.embeddings, batch: batch, p, grads: &grads)
         return dMemory
+    }
+
+    /// The cosines and sines of this pass's positions for each distinct rotary of the layers,
+    /// computed once and handed to every layer (not once per layer and projection).
+    func rotaryTables(_ positions: [Int32]) -> [Rotary: Rotary.Table] {
+        var tables: [Rotary: Rotary.Table] = [:]
+        for rotary in layers.compactMap(\.rotary) where tables[rotary] == nil { tables[rotary] = rotary.table(positions: positions) }
+        return tables
     }
 
     /// The layers' parameter shapes, each shared name once.
@@ -223,7 +233,7 @@ extension TransformerStack {
         let a = first.attention
         var attention = (a.causal ? "causal, " : "") + "\(a.heads) heads" + (a.keyValueHeads < a.heads ? " sharing \(a.keyValueHeads) k/v heads" : "")
             + " of \(a.headDim), " + (first.names.projectionNames.count == 1 ? "fused qkv" : "separate q/k/v")
-        if first.names.queryNorm != nil { attention += ", q/k norms" }
+        if first.headNorms != nil { attention += ", q/k norms" }
         if first.names.crossAttention != nil { attention += ", cross-attention to the encoder" }
         if let w = windowed.first?.element.attention.window {
             attention += "; \(windowed.count) of \(layers.count) layers local (" + (a.causal ? "\(w + 1) tokens back" : "±\(w) tokens") + ")"

@@ -130,7 +130,6 @@ public struct LlamaModel: EncoderModel {
                                               attentionOutput: p + "self_attn.o_proj", attentionNorm: p + "input_layernorm",
                                               intermediate: p + "mlp.up_proj", output: p + "mlp.down_proj", outputNorm: p + "post_attention_layernorm")
             names.gate = p + "mlp.gate_proj"
-            if o.headNorms { names.queryNorm = p + "self_attn.q_norm"; names.keyNorm = p + "self_attn.k_norm" }
             let attention = AttentionOptions(heads: config.numAttentionHeads, headDim: o.headDim, keyValueHeads: o.keyValueHeads,
                                              causal: true, window: o.windows[i])
             var layer = TransformerLayer(names: names, attention: attention, activation: config.hiddenAct, eps: o.eps,
@@ -138,7 +137,8 @@ public struct LlamaModel: EncoderModel {
             layer.placement = .preNorm
             layer.norm = .rmsNorm
             layer.mlp = .gated
-            layer.rotary = Rotary(theta: o.theta, headDim: o.headDim, scaling: o.scaling)
+            layer.attentionKind = .standard(rotary: Rotary(theta: o.theta, headDim: o.headDim, scaling: o.scaling),
+                                            headNorms: o.headNorms ? .init(query: p + "self_attn.q_norm", key: p + "self_attn.k_norm") : nil)
             return layer
         }
         var stack = TransformerStack(embeddings: embeddings, layers: layers, finalNorm: (prefix + "norm", o.eps))

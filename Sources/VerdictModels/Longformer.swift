@@ -44,8 +44,8 @@ public struct LongformerModel: EncoderModel {
                              layers: (0..<config.numHiddenLayers).map { [prefix] i in
                                  let p = "\(prefix)encoder.layer.\(i)."
                                  var layer = TransformerLayer(bertStyle: .bert(p), config)
-                                 layer.slidingWindow = SlidingWindowAttention(heads: config.numAttentionHeads, window: windows[i] / 2,
-                                                                              prefix: p + "attention.self.")
+                                 layer.attentionKind = .slidingWindow(SlidingWindowAttention(heads: config.numAttentionHeads, window: windows[i] / 2,
+                                                                                             prefix: p + "attention.self."))
                                  return layer
                              })
     }

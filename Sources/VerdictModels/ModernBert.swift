@@ -100,7 +100,7 @@ public struct ModernBertModel: EncoderModel {
                 activation: o.activation, eps: o.eps, hiddenDropout: 0, attentionDropout: o.attentionDropout)
             layer.placement = .preNorm
             layer.mlp = .gated
-            layer.rotary = Rotary(theta: global ? o.globalTheta : o.localTheta, headDim: headDim)
+            layer.attentionKind = .standard(rotary: Rotary(theta: global ? o.globalTheta : o.localTheta, headDim: headDim))
             layer.attentionOutputDropout = o.attentionDropout
             layer.mlpHiddenDropout = o.mlpDropout
             layer.mlpOutputDropout = 0

@@ -1,10 +1,11 @@
 import Foundation
 import VerdictTensor
 
-/// What varies between the families' self-attention, apart from how q, k and v are projected
-/// (see `TransformerLayer`): the score scale, causal masking (decoders), an optional sliding
-/// window, grouped-query attention, an optional additive relative-position bias and DeBERTa's
-/// disentangled c2p/p2c terms. Rotary positions are applied to q and k before (`Rotary`).
+/// What varies between the families' scaled dot-product attention, apart from how q, k and v are
+/// projected (see `TransformerLayer`): the score scale, causal masking (decoders), an optional
+/// window, grouped-query attention and an optional additive relative-position bias. What a layer
+/// adds to it (rotary positions, q/k norms, DeBERTa's disentangled terms) or uses instead of it
+/// (Longformer's sliding window) is the layer's `TransformerLayer.Attention` choice.
 struct AttentionOptions {
     var heads: Int
     /// Heads of k and v: `heads` (multi-head), fewer (grouped-query: each k/v head serves
@@ -21,8 +22,6 @@ struct AttentionOptions {
     var window: Int? = nil
     /// Bucketed relative-position bias added to every score (MPNet).
     var relativeBias: RelativePositionBias? = nil
-    /// Content-to-position and position-to-content terms (DeBERTa); the scale is the family's.
-    var disentangled: DisentangledAttention? = nil
 
     init(heads: Int, headDim: Int, keyValueHeads: Int? = nil, causal: Bool = false, window: Int? = nil, relativeBias: RelativePositionBias? = nil) {
         self.heads = heads; self.headDim = headDim; self.keyValueHeads = keyValueHeads ?? heads
@@ -91,7 +90,7 @@ enum PackedAttention {
     }
 
     /// `q`: `[tokens, heads · headDim]`; `k`, `v`: `[tokens, keyValueHeads · headDim]`; `positional`: the relative embeddings projected for the
-    /// disentangled terms, when `options` has them. Returns the context `[tokens, hidden]`.
+    /// disentangled terms, when the layer's attention is disentangled. Returns the context `[tokens, hidden]`.
     static func forward(q: Tensor, k: Tensor, v: Tensor, positional: DisentangledAttention.Projected? = nil, offsets: [Int],
                         options o: AttentionOptions, _ p: ParameterStore,
                         dropout: Float, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, Cache?) {
@@ -111,7 +110,7 @@ enum PackedAttention {
         var context = Tensor(shape: q.shape)
         let dropMask = Dropout.mask(count: probs.count, p: dropout, rng: &rng)
         let biasByDistance = o.relativeBias.map { $0.biasByDistance(p[$0.table], heads: heads, length: longest) } ?? []
-        let terms = positional == nil ? nil : o.disentangled
+        let terms = positional?.terms
         let positionRows = terms?.rowsByDistance(length: longest) ?? []
         q.scalars.withUnsafeBufferPointer { qp in
         k.scalars.withUnsafeBufferPointer { kp in
@@ -269,9 +268,9 @@ enum PackedAttention {
         return (dq, dk, dv)
     }
 
-    /// Whether `fused(rows:)` computes attention with these options (no relative bias or
-    /// disentangled terms, whose scores `fused` does not take either).
-    static func supportsQueryRows(_ o: AttentionOptions) -> Bool { o.relativeBias == nil && o.disentangled == nil }
+    /// Whether `fused(rows:)` computes attention with these options (no relative bias, whose
+    /// scores `fused` does not take; nor do disentangled terms, which `TransformerLayer` checks).
+    static func supportsQueryRows(_ o: AttentionOptions) -> Bool { o.relativeBias == nil }
 
     /// Scales the `[l, l]` scores of one (sequence, head), adds the relative bias (`bias[j − i]`),
     /// and takes the softmax of each row over the keys inside the window and, when causal, not
@@ -309,7 +308,7 @@ enum PackedAttention {
         var dBias = [Float](repeating: 0, count: o.relativeBias == nil ? 0 : sequences * heads * bucketCount)
         var dq = Tensor(shape: c.q.shape), dk = Tensor(shape: c.k.shape), dv = Tensor(shape: c.v.shape)
         // Disentangled terms: one `[rows, d]` gradient of Kᵣ and of Qᵣ per task, summed afterwards.
-        let terms = c.positional == nil ? nil : o.disentangled, positional = c.positional
+        let terms = c.positional?.terms, positional = c.positional
         let positionRows = terms?.rowsByDistance(length: longest) ?? []
         let perTask = (positional?.rows ?? 0) * d
         var dPositionKey = [Float](repeating: 0, count: positional?.key == nil ? 0 : sequences * heads * perTask)

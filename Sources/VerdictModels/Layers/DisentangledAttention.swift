@@ -58,6 +58,8 @@ struct DisentangledAttention {
         var key: Tensor?
         var query: Tensor?
         var firstRow = 0
+        /// The terms that projected them (nil for a gradient).
+        var terms: DisentangledAttention? = nil
 
         /// How many table rows were projected.
         var rows: Int { (key ?? query)?.shape[0] ?? 0 }
@@ -84,7 +86,8 @@ struct DisentangledAttention {
         var input = relative.rows(rows)
         let drop = Dropout.mask(count: input.count, p: dropout, rng: &rng)
         Dropout.apply(&input, drop)
-        return (Projected(key: positionKey.map { p.linear(input, $0) }, query: positionQuery.map { p.linear(input, $0) }, firstRow: rows.lowerBound),
+        return (Projected(key: positionKey.map { p.linear(input, $0) }, query: positionQuery.map { p.linear(input, $0) }, firstRow: rows.lowerBound,
+                          terms: self),
                 Cache(input: input, drop: drop, rows: rows, tableRows: relative.shape[0]))
     }
 

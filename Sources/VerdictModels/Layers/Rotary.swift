@@ -5,10 +5,10 @@ import VerdictTensor
 /// each head, dimension `i < d/2` and its partner `i + d/2` are rotated by the angle
 /// `position · fᵢ`, `fᵢ = θ^(−2i/d)` (possibly rescaled, see `Scaling`). Applied to queries and
 /// keys before attention; the backward pass is the inverse rotation.
-struct Rotary {
+struct Rotary: Hashable {
     /// How a checkpoint stretches the frequencies to longer contexts (`rope_scaling` /
     /// `rope_parameters.rope_type`), as `transformers`' `ROPE_INIT_FUNCTIONS` computes them.
-    enum Scaling: Equatable {
+    enum Scaling: Hashable {
         case none
         /// Every frequency divided by `factor` (positions interpolated).
         case linear(factor: Float)
@@ -46,20 +46,37 @@ struct Rotary {
         }
     }
 
-    /// Rotates each head of `x` (`[tokens, heads · headDim]`) in place, by `+angle` forward or
-    /// `−angle` (`inverse`, the backward pass). Cosines and sines are computed once per position.
-    func rotate(_ x: inout Tensor, positions: [Int32], inverse: Bool = false) {
-        let half = headDim / 2, width = x.shape[1], heads = width / headDim
-        let frequencies = inverseFrequencies
-        let sign: Float = inverse ? -1 : 1
+    /// The cosines and sines of one pass's positions (0 through the largest), computed once per
+    /// forward or backward pass and handed to every layer with this rotary (`TransformerStack`
+    /// builds one per distinct `Rotary`: ModernBERT's local and global layers differ).
+    struct Table {
+        let half: Int
+        let cosines: [Float], sines: [Float]
+    }
+
+    /// The table for `positions`.
+    func table(positions: [Int32]) -> Table {
+        let half = headDim / 2, frequencies = inverseFrequencies
         let count = Int(positions.max() ?? -1) + 1
         var cosines = [Float](repeating: 0, count: count * half), sines = [Float](repeating: 0, count: count * half)
         for p in 0..<count {
             for i in 0..<half {
                 let angle = Float(p) * frequencies[i]
-                cosines[p * half + i] = cos(angle); sines[p * half + i] = sign * sin(angle)
+                cosines[p * half + i] = cos(angle); sines[p * half + i] = sin(angle)
             }
         }
+        return Table(half: half, cosines: cosines, sines: sines)
+    }
+
+    /// Rotates each head of `x` (`[tokens, heads · headDim]`) in place by `+angle`, or by `−angle`
+    /// (`inverse`, the backward pass), reading the angles of `positions` from `table`.
+    func rotate(_ x: inout Tensor, positions: [Int32], table: Table, inverse: Bool = false) {
+        let half = headDim / 2, width = x.shape[1], heads = width / headDim
+        precondition(table.half == half && (positions.max().map { (Int($0) + 1) * half <= table.cosines.count } ?? true),
+                     "Rotary.rotate: the table does not cover these positions")
+        let sign: Float = inverse ? -1 : 1
+        table.cosines.withUnsafeBufferPointer { cosines in
+        table.sines.withUnsafeBufferPointer { unsignedSines in
         x.scalars.withUnsafeMutableBufferPointer { xp in
             let x0 = xp.baseAddress!
             Parallel.chunks(positions.count, granularity: 16) { tokens in
@@ -68,13 +85,13 @@ struct Rotary {
                     for h in 0..<heads {
                         let row = x0 + t * width + h * headDim
                         for i in 0..<half {
-                            let a = row[i], b = row[i + half]
-                            row[i] = a * cosines[c + i] - b * sines[c + i]
-                            row[i + half] = b * cosines[c + i] + a * sines[c + i]
+                            let a = row[i], b = row[i + half], cosine = cosines[c + i], sine = sign * unsignedSines[c + i]
+                            row[i] = a * cosine - b * sine
+                            row[i + half] = b * cosine + a * sine
                         }
                     }
                 }
             }
-        }
+        }}}
     }
 }

@@ -21,8 +21,6 @@ struct TransformerLayerNames {
     /// The gate of a gated MLP whose gate and up projections are separate (LLaMA's `gate_proj`;
     /// `intermediate` is then `up_proj`).
     var gate: String? = nil
-    /// RMSNorms over each head of q and of k, before rotary (Qwen3's `q_norm`, `k_norm`).
-    var queryNorm: String? = nil, keyNorm: String? = nil
     /// Attention to the encoder's output (the mBART decoder's `encoder_attn`).
     var crossAttention: CrossAttentionNames? = nil
 
@@ -73,13 +71,31 @@ struct TransformerLayer {
     enum Placement { case postNorm, preNorm }
     enum MLPKind { case dense, gated }
 
+    /// How the layer's self-attention computes its context: one choice whose case carries what it
+    /// needs, so that a setup that cannot work (a sliding window with rotary positions or q/k
+    /// norms, disentangled terms that ignore rotary) cannot be written.
+    enum AttentionKind {
+        /// Scaled dot-product attention (`attention`'s options) over the layer's q/k/v projections;
+        /// optionally per-head RMSNorms of q and k (Qwen3), then rotary positions on both.
+        case standard(rotary: Rotary? = nil, headNorms: HeadNorms? = nil)
+        /// DeBERTa: plus content-to-position and position-to-content terms from the relative
+        /// embeddings the stack computes once per pass, which `forward` then requires.
+        case disentangled(DisentangledAttention)
+        /// Longformer: local + global attention with projections of its own, instead of the above.
+        case slidingWindow(SlidingWindowAttention)
+    }
+
+    /// The names of RMSNorms over each head of q and of k (Qwen3's `q_norm`, `k_norm`).
+    struct HeadNorms {
+        var query: String, key: String
+    }
+
     let names: TransformerLayerNames
     var placement = Placement.postNorm
     var norm = NormKind.layerNorm
+    /// The shape of attention: heads, scale, masking, relative bias (every kind has one).
     let attention: AttentionOptions
-    var rotary: Rotary? = nil
-    /// Longformer's local + global attention, which replaces the q/k/v projections and `attention`.
-    var slidingWindow: SlidingWindowAttention? = nil
+    var attentionKind = AttentionKind.standard()
     var mlp = MLPKind.dense
     let activation: Activation
     let eps: Float
@@ -94,6 +110,33 @@ struct TransformerLayer {
          hiddenDropout: Float, attentionDropout: Float) {
         self.names = names; self.attention = attention; self.activation = activation; self.eps = eps
         self.attentionDropout = attentionDropout; attentionOutputDropout = hiddenDropout; mlpOutputDropout = hiddenDropout
+    }
+
+    /// The rotary positions of a standard layer.
+    var rotary: Rotary? {
+        guard case let .standard(rotary, _) = attentionKind else { return nil }
+        return rotary
+    }
+
+    /// The q/k norms of a standard layer.
+    var headNorms: HeadNorms? {
+        guard case let .standard(_, norms) = attentionKind else { return nil }
+        return norms
+    }
+
+    /// Longformer's attention, when this layer has it.
+    var slidingWindow: SlidingWindowAttention? {
+        guard case let .slidingWindow(window) = attentionKind else { return nil }
+        return window
+    }
+
+    /// What `forward` needs and was not given (a caller's bug, stopped before it computes
+    /// something else): the encoder's output for cross-attention, the stack's relative
+    /// embeddings for disentangled attention. Nil when nothing is missing.
+    func missingInput(relative: Tensor?, memory: Tensor?) -> LayerInputError? {
+        if names.crossAttention != nil, memory == nil { return .noMemory(layer: names.attentionOutput) }
+        if case .disentangled = attentionKind, relative == nil { return .noRelativeEmbeddings(layer: names.attentionOutput) }
+        return nil
     }
 
     /// Activations the backward pass reads.
@@ -155,26 +198,31 @@ struct TransformerLayer {
 
     /// `relative`: the relative-position embeddings of disentangled attention (`RelativeEmbeddings`);
     /// `memory`: the encoder's output, for cross-attention.
-    func forward(_ x: Tensor, batch: PackedBatch, positions: [Int32], relative: Tensor? = nil, memory: Tensor? = nil, _ p: ParameterStore,
-                 rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, Cache?) {
+    /// `rotaryTables`: the stack's tables for this pass (`TransformerStack.rotaryTables`; built here when missing).
+    func forward(_ x: Tensor, batch: PackedBatch, positions: [Int32], rotaryTables: [Rotary: Rotary.Table] = [:], relative: Tensor? = nil,
+                 memory: Tensor? = nil, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, Cache?) {
+        if let missing = missingInput(relative: relative, memory: memory) { preconditionFailure("TransformerLayer.forward: \(missing)") }
         var context = x
         var attentionCache: PackedAttention.Cache? = nil, positionalCache: DisentangledAttention.Cache? = nil
         var windowedCache: SlidingWindowAttention.Cache? = nil
         var queryNormCache: (Tensor, Ops.LayerNormCache)? = nil, keyNormCache: (Tensor, Ops.LayerNormCache)? = nil
         let (x1, attentionBlock) = residual(x, norm: names.attentionNorm, dropout: attentionOutputDropout, p, rng: &rng) { input, rng in
-            if let slidingWindow {
+            if case let .slidingWindow(slidingWindow) = attentionKind {
                 (context, windowedCache) = slidingWindow.forward(input, offsets: batch.offsets, isGlobal: batch.globalAttentionFlags, p,
                                                                  dropout: attentionDropout, rng: &rng, keepCache: keepCache)
             } else {
                 var (q, k, v) = project(input, p)
-                if let name = names.queryNorm { (q, queryNormCache) = headNorm(q, name, p) }
-                if let name = names.keyNorm { (k, keyNormCache) = headNorm(k, name, p) }
+                if let norms = headNorms {
+                    (q, queryNormCache) = headNorm(q, norms.query, p)
+                    (k, keyNormCache) = headNorm(k, norms.key, p)
+                }
                 if let rotary {
-                    rotary.rotate(&q, positions: positions)
-                    rotary.rotate(&k, positions: positions)
+                    let table = rotaryTables[rotary] ?? rotary.table(positions: positions)
+                    rotary.rotate(&q, positions: positions, table: table)
+                    rotary.rotate(&k, positions: positions, table: table)
                 }
                 var positional: DisentangledAttention.Projected? = nil
-                if let terms = attention.disentangled, let relative {
+                if case let .disentangled(terms) = attentionKind, let relative {   // relative: checked above
                     let longest = batch.lengths.max() ?? 0
                     (positional, positionalCache) = terms.project(relative, rows: terms.rowsUsed(length: longest), p, rng: &rng)
                 }
@@ -187,7 +235,7 @@ struct TransformerLayer {
         }
 
         var x2 = x1, cross: (block: ResidualCache, attention: PackedAttention.Cache, context: Tensor)? = nil
-        if let names = names.crossAttention, let memory {
+        if let names = names.crossAttention, let memory {   // memory: checked above
             var crossAttention: PackedAttention.Cache? = nil, crossContext = x1
             let (y, block) = residual(x1, norm: names.norm, dropout: attentionOutputDropout, p, rng: &rng) { input, rng in
                 (crossContext, crossAttention) = PackedAttention.forward(q: p.linear(input, names.query), k: p.linear(memory, names.key),
@@ -210,7 +258,8 @@ struct TransformerLayer {
     /// Whether `forwardRows` can run this layer for inference: attention without relative terms,
     /// a sliding window of Longformer's kind or cross-attention.
     var computesSelectedRows: Bool {
-        slidingWindow == nil && names.crossAttention == nil && PackedAttention.supportsQueryRows(attention)
+        guard case .standard = attentionKind else { return false }
+        return names.crossAttention == nil && PackedAttention.supportsQueryRows(attention)
     }
 
     /// Whether `forwardRows` can also keep what `backwardRows` needs: encoder attention (not causal,
@@ -218,7 +267,7 @@ struct TransformerLayer {
     /// q/k norms.
     var trainsSelectedRows: Bool {
         guard computesSelectedRows, case .separate = names.projections else { return false }
-        return rotary == nil && names.queryNorm == nil && names.keyNorm == nil && attention.keyValueHeads == attention.heads
+        return rotary == nil && headNorms == nil && attention.keyValueHeads == attention.heads
             && !attention.causal && attention.window == nil
     }
 
@@ -244,8 +293,8 @@ struct TransformerLayer {
     /// `forward` gives it (the same fused attention kernel); with `keepCache` or a generator
     /// (training, only where `trainsSelectedRows`) attention applies dropout and keeps its
     /// probabilities for `backwardRows`.
-    func forwardRows(_ x: Tensor, rows: [Int], batch: PackedBatch, positions: [Int32], _ p: ParameterStore,
-                     rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, RowsCache?) {
+    func forwardRows(_ x: Tensor, rows: [Int], batch: PackedBatch, positions: [Int32], rotaryTables: [Rotary: Rotary.Table] = [:],
+                     _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, RowsCache?) {
         let pre = placement == .preNorm
         var input = x, inputNorm: Ops.LayerNormCache? = nil
         if pre, let name = names.attentionNorm { (input, inputNorm) = p.norm(x, name, norm, eps: eps) }
@@ -258,11 +307,14 @@ struct TransformerLayer {
             let all = project(input, p)
             q = Pooling.rows(all.0, at: rows); k = all.1; v = all.2
         }
-        if let name = names.queryNorm { q = headNorm(q, name, p).0 }
-        if let name = names.keyNorm { k = headNorm(k, name, p).0 }
+        if let norms = headNorms {
+            q = headNorm(q, norms.query, p).0
+            k = headNorm(k, norms.key, p).0
+        }
         if let rotary {
-            rotary.rotate(&q, positions: rows.map { positions[$0] })
-            rotary.rotate(&k, positions: positions)
+            let table = rotaryTables[rotary] ?? rotary.table(positions: positions)
+            rotary.rotate(&q, positions: rows.map { positions[$0] }, table: table)
+            rotary.rotate(&k, positions: positions, table: table)
         }
         let context: Tensor
         var attentionCache: PackedAttention.RowsCache? = nil
@@ -311,11 +363,12 @@ struct TransformerLayer {
     /// Returns the gradient of the layer's input; disentangled attention adds the gradient of the
     /// relative embeddings to `dRelative`, cross-attention the gradient of the encoder's output
     /// to `dMemory`.
-    func backward(_ dy: Tensor, cache c: Cache, batch: PackedBatch, positions: [Int32], memory: Tensor? = nil, _ p: ParameterStore,
-                  grads: inout ParameterStore, dRelative: inout Tensor?, dMemory: inout Tensor?) -> Tensor {
+    func backward(_ dy: Tensor, cache c: Cache, batch: PackedBatch, positions: [Int32], rotaryTables: [Rotary: Rotary.Table] = [:],
+                  memory: Tensor? = nil, _ p: ParameterStore, grads: inout ParameterStore, dRelative: inout Tensor?, dMemory: inout Tensor?) -> Tensor {
         var dx = mlpBlockBackward(dy, cache: c.mlp, p, grads: &grads)
 
-        if let names = names.crossAttention, let cross = c.cross, let memory {
+        if let names = names.crossAttention {
+            guard let cross = c.cross, let memory else { preconditionFailure("TransformerLayer.backward: cross-attention needs its cache and the encoder's output") }
             dx = residualBackward(dx, cache: cross.block, norm: names.norm, p, grads: &grads) { dOut, grads in
                 let dContext = p.linearBackward(dOut, input: cross.context, names.output, grads: &grads)
                 let (dq, dk, dv, _) = PackedAttention.backward(dContext, cache: cross.attention, offsets: batch.offsets, options: crossOptions, grads: &grads)
@@ -328,22 +381,26 @@ struct TransformerLayer {
 
         return residualBackward(dx, cache: c.attentionBlock, norm: names.attentionNorm, p, grads: &grads) { dOut, grads in
             let dContext = p.linearBackward(dOut, input: c.context, names.attentionOutput, grads: &grads)
-            if let slidingWindow, let windowed = c.windowed {
+            if case let .slidingWindow(slidingWindow) = attentionKind {
+                guard let windowed = c.windowed else { preconditionFailure("TransformerLayer.backward: the cache holds no sliding-window activations") }
                 return slidingWindow.backward(dContext, cache: windowed, isGlobal: batch.globalAttentionFlags, p, grads: &grads)
             }
             guard let attentionCache = c.attention else { preconditionFailure("TransformerLayer.backward: the cache holds no attention activations") }
             var (dq, dk, dv, dPositional) = PackedAttention.backward(dContext, cache: attentionCache, offsets: batch.offsets, options: attention,
                                                                      grads: &grads)
-            if let terms = attention.disentangled, let dPositional, let positionalCache = c.positional {
+            if case let .disentangled(terms) = attentionKind, let dPositional, let positionalCache = c.positional {
                 let dThis = terms.projectBackward(dPositional, cache: positionalCache, p, grads: &grads)
                 dRelative = dRelative.map { Ops.add($0, dThis) } ?? dThis
             }
             if let rotary {
-                rotary.rotate(&dq, positions: positions, inverse: true)
-                rotary.rotate(&dk, positions: positions, inverse: true)
+                let table = rotaryTables[rotary] ?? rotary.table(positions: positions)
+                rotary.rotate(&dq, positions: positions, table: table, inverse: true)
+                rotary.rotate(&dk, positions: positions, table: table, inverse: true)
             }
-            if let name = names.queryNorm, let (input, cache) = c.queryNorm { dq = headNormBackward(dq, input: input, cache: cache, name, p, grads: &grads) }
-            if let name = names.keyNorm, let (input, cache) = c.keyNorm { dk = headNormBackward(dk, input: input, cache: cache, name, p, grads: &grads) }
+            if let norms = headNorms, let (qInput, qCache) = c.queryNorm, let (kInput, kCache) = c.keyNorm {
+                dq = headNormBackward(dq, input: qInput, cache: qCache, norms.query, p, grads: &grads)
+                dk = headNormBackward(dk, input: kInput, cache: kCache, norms.key, p, grads: &grads)
+            }
             return projectBackward(dq, dk, dv, input: c.attentionBlock.input, p, grads: &grads)
         }
     }
@@ -474,8 +531,7 @@ struct TransformerLayer {
             linear(q, a.queryWidth, hidden); linear(k, a.keyValueWidth, hidden); linear(v, a.keyValueWidth, hidden)
         case let .fused(qkv): linear(qkv, a.queryWidth + 2 * a.keyValueWidth, hidden)
         }
-        if let n = names.queryNorm { out.append((n + ".weight", [a.headDim])) }
-        if let n = names.keyNorm { out.append((n + ".weight", [a.headDim])) }
+        if let norms = headNorms { out += [(norms.query + ".weight", [a.headDim]), (norms.key + ".weight", [a.headDim])] }
         linear(names.attentionOutput, hidden, a.queryWidth)
         if placement == .postNorm, let n = names.attentionNorm { normShape(n) }
         if let cross = names.crossAttention {
@@ -492,5 +548,20 @@ struct TransformerLayer {
         linear(names.output, hidden, i)
         if placement == .postNorm { normShape(names.outputNorm) }
         return out
+    }
+}
+
+/// An input a layer's attention needs that its caller did not give.
+enum LayerInputError: Error, Equatable, CustomStringConvertible {
+    /// A layer with cross-attention (the mBART decoder's) was run without the encoder's output.
+    case noMemory(layer: String)
+    /// A layer with disentangled attention (DeBERTa's) was run without the relative embeddings.
+    case noRelativeEmbeddings(layer: String)
+
+    var description: String {
+        switch self {
+        case let .noMemory(layer): return "\(layer): cross-attention needs the encoder's output (memory), and none was given"
+        case let .noRelativeEmbeddings(layer): return "\(layer): disentangled attention needs the stack's relative embeddings, and none were given"
+        }
     }
 }
