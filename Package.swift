@@ -13,7 +13,7 @@ let package = Package(
         .executable(name: "verdict", targets: ["VerdictCLI"]),
         // The HTTP server, an executable of its own so that `verdict` builds without SwiftNIO and
         // Hummingbird; `verdict serve` runs it.
-        .executable(name: "verdict-serve", targets: ["VerdictServe"]),
+        .executable(name: "verdict-serve", targets: ["VerdictServeCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,11 +25,14 @@ let package = Package(
     targets: [
         .target(name: "VerdictJSON", swiftSettings: settings),
         // No unsafeFlags, so that Verdict can be a versioned dependency: the kernels build at SwiftPM's
-        // own optimisation level (-O0 debug, -O2 release? see docs/Install.md).
-        .target(name: "CVerdictKernels"),
-        .target(name: "VerdictTensor", dependencies: ["CVerdictKernels"], swiftSettings: settings),
+        // own optimisation level: -O0 in debug (the README's test command adds -Xcc -O3), -O2 in release (docs/Install.md).
+        .target(name: "CVerdictPool"),
+        .target(name: "CVerdictKernels", dependencies: ["CVerdictPool"]),
+        // Parallel loops on the pool; the tokenizers need them, not the kernels.
+        .target(name: "VerdictParallel", dependencies: ["CVerdictPool"], swiftSettings: settings),
+        .target(name: "VerdictTensor", dependencies: ["CVerdictKernels", "VerdictParallel"], swiftSettings: settings),
         .target(name: "VerdictProgress", swiftSettings: settings),
-        .target(name: "VerdictTokenizers", dependencies: ["VerdictJSON", "VerdictTensor"], swiftSettings: settings),
+        .target(name: "VerdictTokenizers", dependencies: ["VerdictJSON", "VerdictParallel"], swiftSettings: settings),
         .target(name: "VerdictHub", dependencies: ["VerdictJSON", "VerdictProgress", "VerdictTensor"], swiftSettings: settings),
         .target(name: "VerdictModels", dependencies: ["VerdictHub", "VerdictJSON", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .target(name: "VerdictDatasets", dependencies: ["VerdictJSON", "VerdictProgress", "VerdictTensor"], swiftSettings: settings),
@@ -54,7 +57,7 @@ let package = Package(
             swiftSettings: settings
         ),
         .executableTarget(
-            name: "VerdictServe",
+            name: "VerdictServeCLI",
             dependencies: ["Verdict", "VerdictCommandSupport", "VerdictServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: settings
         ),
@@ -67,7 +70,7 @@ let package = Package(
         .testTarget(name: "VerdictTrainingTests", dependencies: ["VerdictTraining", "VerdictModels", "VerdictHub", "VerdictTensor", "VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictTokenizersTests", dependencies: ["VerdictTokenizers"], swiftSettings: settings),
         .testTarget(name: "VerdictServerTests", dependencies: ["VerdictServer", "VerdictPipelines", "VerdictTokenizers", "VerdictJSON"], swiftSettings: settings),
-        .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI", "VerdictServe"], swiftSettings: settings),
+        .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI", "VerdictServeCLI"], swiftSettings: settings),
         .testTarget(name: "VerdictFuzzTests", dependencies: ["VerdictHub", "VerdictTokenizers", "VerdictDatasets", "VerdictModels", "VerdictServer",
                                                              "VerdictTensor", "VerdictJSON"], swiftSettings: settings),
     ]

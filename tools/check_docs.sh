@@ -6,7 +6,7 @@
 # usage: tools/check_docs.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(Verdict VerdictTensor VerdictTokenizers VerdictHub VerdictModels VerdictPipelines VerdictDatasets VerdictMetrics
+targets=(Verdict VerdictParallel VerdictTensor VerdictTokenizers VerdictHub VerdictModels VerdictPipelines VerdictDatasets VerdictMetrics
          VerdictTraining VerdictServer VerdictJSON VerdictProgress VerdictDefaultModel)
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 swift package --disable-sandbox generate-documentation $(printf -- '--target %s ' "${targets[@]}") 2>&1 | tee "$log" | grep -E "^(Generated|Finished building documentation)" || true

@@ -18,7 +18,7 @@ import VerdictTensor
 ///
 /// Head (`AlbertForSequenceClassification`): pooler (tanh) → Dropout(`classifier_dropout_prob`) → `classifier`.
 /// As in `transformers`, the MLP output has no dropout.
-public struct AlbertModel: EncoderModel {
+public struct AlbertModel: Backbone {
     public let config: ModelConfig
     public let prefix = "albert."
     public let stack: TransformerStack

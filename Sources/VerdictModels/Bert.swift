@@ -15,7 +15,7 @@ import VerdictTensor
 ///     pooler.dense.{weight,bias}
 ///
 /// Head (`BertForSequenceClassification`): pooler → Dropout → `classifier`.
-public struct BertModel: EncoderModel {
+public struct BertModel: Backbone {
     public let config: ModelConfig
     public let prefix = "bert."
     public let stack: TransformerStack

@@ -28,7 +28,7 @@ import VerdictTensor
 /// → `pooler.dense` → `pooler_hidden_act` → Dropout(`cls_dropout`, else `hidden_dropout_prob`)
 /// → `classifier`. Not supported: the convolution layer of `conv_kernel_size` (DeBERTa-v2 xlarge
 /// and xxlarge).
-public struct DebertaV2Model: EncoderModel {
+public struct DebertaV2Model: Backbone {
     public let config: ModelConfig
     public let prefix = "deberta."
     public let stack: TransformerStack

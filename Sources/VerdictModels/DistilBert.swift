@@ -14,7 +14,7 @@ import VerdictTensor
 ///     transformer.layer.<i>.output_layer_norm.{weight,bias}
 ///
 /// Head (`DistilBertForSequenceClassification`): `[CLS]` → `pre_classifier` → ReLU → Dropout → `classifier`.
-public struct DistilBertModel: EncoderModel {
+public struct DistilBertModel: Backbone {
     public let config: ModelConfig
     public let prefix = "distilbert."
     public let stack: TransformerStack

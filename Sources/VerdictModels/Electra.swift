@@ -14,7 +14,7 @@ import VerdictTensor
 ///
 /// Head (`ElectraClassificationHead`): `[CLS]` → Dropout → `classifier.dense` → GELU → Dropout →
 /// `classifier.out_proj`.
-public struct ElectraModel: EncoderModel {
+public struct ElectraModel: Backbone {
     public let config: ModelConfig
     public let prefix = "electra."
     public let stack: TransformerStack

@@ -17,7 +17,7 @@ import VerdictTensor
 ///
 /// Head (`GPT2ForSequenceClassification`): the last token that is not `pad_token_id` →
 /// `score` (no bias). Without `pad_token_id` a batch must hold one sequence.
-public struct Gpt2Model: EncoderModel {
+public struct Gpt2Model: Backbone {
     public let config: ModelConfig
     public let prefix = "transformer."
     public let stack: TransformerStack

@@ -27,7 +27,7 @@ import VerdictTensor
 ///
 /// Head (`LlamaForSequenceClassification` and kin): the last token that is not `pad_token_id`
 /// → `score` (no bias). A checkpoint of the causal LM (`lm_head`) loads with a fresh `score`.
-public struct LlamaModel: EncoderModel {
+public struct LlamaModel: Backbone {
     public let config: ModelConfig
     public let prefix = "model."
     public let stack: TransformerStack

@@ -20,7 +20,7 @@ import VerdictTensor
 ///
 /// Head (`LongformerClassificationHead`): `<s>` → Dropout → `classifier.dense` → tanh → Dropout →
 /// `classifier.out_proj`.
-public struct LongformerModel: EncoderModel {
+public struct LongformerModel: Backbone {
     public let config: ModelConfig
     public let prefix = "longformer."
     public let stack: TransformerStack

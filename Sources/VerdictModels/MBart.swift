@@ -22,7 +22,7 @@ import VerdictTensor
 /// Head (`MBartForSequenceClassification`): the decoder's state at each text's last `</s>`
 /// (`eos_token_id`; every text of a batch must hold as many) → Dropout → `classification_head.dense`
 /// → tanh → Dropout → `classification_head.out_proj`.
-public struct MBartModel: EncoderModel {
+public struct MBartModel: Backbone {
     public let config: ModelConfig
     public let prefix = "model."
     /// The decoder, whose output the head reads.
@@ -125,7 +125,7 @@ public struct MBartModel: EncoderModel {
         return shifted
     }
 
-    public func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?) {
+    public func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, BackboneCache?) {
         let (memory, encoderCache) = encoderStack.forward(batch, p, rng: &rng, keepCache: keepCache)
         var (hidden, cache) = stack.forward(decoderBatch(batch), memory: memory, p, rng: &rng, keepCache: keepCache)
         if let encoderCache { cache?.source = SourceCache(cache: encoderCache, memory: memory) }
@@ -133,9 +133,9 @@ public struct MBartModel: EncoderModel {
     }
 
     /// The decoder's last layer attends to the encoder's output: no shortcut.
-    public func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)? { nil }
+    public func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, BackboneCache?)? { nil }
 
-    public func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
+    public func backward(_ dHidden: Tensor, cache: BackboneCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
         guard let source = cache.source else { preconditionFailure("MBartModel.backward: the cache holds no encoder activations") }
         let dMemory = stack.backward(dHidden, cache: cache, batch: decoderBatch(batch), memory: source.memory, p, grads: &grads)
         encoderStack.backward(dMemory ?? Tensor(shape: source.memory.shape), cache: source.cache, batch: batch, p, grads: &grads)

@@ -16,7 +16,7 @@ import VerdictTensor
 ///
 /// Head (`MPNetClassificationHead`): `<s>` → Dropout → `classifier.dense` → tanh → Dropout →
 /// `classifier.out_proj`. The base model's pooler is not used by the classifier and not loaded.
-public struct MPNetModel: EncoderModel {
+public struct MPNetModel: Backbone {
     public let config: ModelConfig
     public let prefix = "mpnet."
     public let stack: TransformerStack

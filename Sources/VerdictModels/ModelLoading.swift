@@ -25,15 +25,15 @@ public struct LoadReport: Sendable {
 }
 
 /// Creates an encoder for a config's `model_type`.
-public func makeEncoder(_ config: ModelConfig) throws -> any EncoderModel {
-    guard let family = encoderFamilies[config.modelType] else {
-        throw CheckpointError.unsupportedModel("model_type \"\(config.modelType)\" (supported: \(encoderFamilies.keys.sorted().joined(separator: ", ")))")
+public func makeBackbone(_ config: ModelConfig) throws -> any Backbone {
+    guard let family = modelFamilies[config.modelType] else {
+        throw CheckpointError.unsupportedModel("model_type \"\(config.modelType)\" (supported: \(modelFamilies.keys.sorted().joined(separator: ", ")))")
     }
     return try family(config)
 }
 
 /// Every family by `model_type`: encoders, decoders (GPT-2, LLaMA and kin) and mBART.
-let encoderFamilies: [String: @Sendable (ModelConfig) throws -> any EncoderModel] = [
+let modelFamilies: [String: @Sendable (ModelConfig) throws -> any Backbone] = [
     "bert": { BertModel(config: $0) },
     "distilbert": { DistilBertModel(config: $0) },
     "roberta": { RobertaModel(config: $0) },
@@ -64,11 +64,11 @@ enum ParameterLoader {
 
     /// Matches checkpoint tensors to `encoder`'s parameters and the head's `shapes`. A name is
     /// found with or without the encoder prefix (`bert.`), under the names it is tied to
-    /// (`EncoderModel.tiedNames`), and under legacy `LayerNorm.gamma/beta` names; Conv1D weights
-    /// (`EncoderModel.transposedWeights`) are transposed to `[out, in]`. Parameters the checkpoint
+    /// (`Backbone.tiedNames`), and under legacy `LayerNorm.gamma/beta` names; Conv1D weights
+    /// (`Backbone.transposedWeights`) are transposed to `[out, in]`. Parameters the checkpoint
     /// lacks are initialised afresh; many more of them than it holds is refused as a config.json
     /// mistake unless `initialisingEverything` says a new model is meant.
-    static func load(_ checkpoint: Checkpoint, encoder: any EncoderModel, headShapes: [(String, [Int])] = [],
+    static func load(_ checkpoint: Checkpoint, encoder: any Backbone, headShapes: [(String, [Int])] = [],
                      rng: inout SplitMix64, initialisingEverything: Bool = false) throws -> (ParameterStore, LoadReport) {
         let prefix = encoder.prefix, transposed = encoder.transposedWeights, tied = encoder.tiedNames
         func candidates(_ name: String) -> [String] {

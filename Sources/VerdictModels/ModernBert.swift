@@ -18,7 +18,7 @@ import VerdictTensor
 ///
 /// Head (`ModernBertForSequenceClassification`): `[CLS]` or mean (`classifier_pooling`) →
 /// `head.dense` → `classifier_activation` → `head.norm` → Dropout → `classifier`.
-public struct ModernBertModel: EncoderModel {
+public struct ModernBertModel: Backbone {
     public let config: ModelConfig
     public let prefix = "model."
     public let stack: TransformerStack

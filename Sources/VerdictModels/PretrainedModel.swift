@@ -8,7 +8,7 @@ import VerdictTokenizers
 /// readying the weights for inference and checking a tokenizer against the embedding table.
 public protocol PretrainedModel: AnyObject, Sendable {
     var config: ModelConfig { get }
-    var encoder: any EncoderModel { get }
+    var encoder: any Backbone { get }
     var parameters: ParameterStore { get set }
 }
 

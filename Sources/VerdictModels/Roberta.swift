@@ -11,7 +11,7 @@ import VerdictTensor
 ///
 /// Head (`RobertaClassificationHead`): `<s>` → Dropout → `classifier.dense` → tanh → Dropout →
 /// `classifier.out_proj`.
-public struct RobertaModel: EncoderModel {
+public struct RobertaModel: Backbone {
     public let config: ModelConfig
     public let prefix = "roberta."
     public let stack: TransformerStack

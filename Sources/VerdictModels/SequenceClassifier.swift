@@ -4,7 +4,7 @@ import VerdictTensor
 import VerdictTokenizers
 
 /// An encoder with a classification head (`AutoModelForSequenceClassification`): the family's
-/// own head (see `EncoderModel.classificationHead(labels:)`), or the custom head of
+/// own head (see `Backbone.classificationHead(labels:)`), or the custom head of
 /// `config.customHead`: `classifier.out_proj(Dropout(ReLU(classifier.dense(pool(h)))))` with
 /// `[CLS]`, mean or pooler pooling.
 ///
@@ -16,19 +16,19 @@ import VerdictTokenizers
 /// kernels parallelise inside each forward and backward pass.
 public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
     public var config: ModelConfig
-    public let encoder: any EncoderModel
+    public let encoder: any Backbone
     public var parameters: ParameterStore
     public let loadReport: LoadReport
     /// The classification head (the family's, or the custom head of `config.customHead`).
     public let head: ClassificationHead
 
-    public init(config: ModelConfig, encoder: any EncoderModel, parameters: ParameterStore, loadReport: LoadReport = LoadReport()) {
+    public init(config: ModelConfig, encoder: any Backbone, parameters: ParameterStore, loadReport: LoadReport = LoadReport()) {
         self.config = config; self.encoder = encoder; self.parameters = parameters; self.loadReport = loadReport
         head = Self.head(config, encoder: encoder)
     }
 
     /// The head `config` asks for: the custom head when there is one, else the family's.
-    static func head(_ config: ModelConfig, encoder: any EncoderModel) -> ClassificationHead {
+    static func head(_ config: ModelConfig, encoder: any Backbone) -> ClassificationHead {
         guard let custom = config.customHead else { return encoder.classificationHead(labels: config.numLabels) }
         let h = config.hiddenSize
         var steps: [ClassificationHead.Step] = []
@@ -42,14 +42,14 @@ public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
     }
 
     /// Names and shapes of the head's own parameters (a pooler belongs to the encoder).
-    static func headShapes(_ head: ClassificationHead, encoder: any EncoderModel) -> [(String, [Int])] {
+    static func headShapes(_ head: ClassificationHead, encoder: any Backbone) -> [(String, [Int])] {
         let encoderNames = Set(encoder.parameterShapes.map(\.0))
         return head.shapes.filter { !encoderNames.contains($0.0) }
     }
 
     /// Activations for the backward pass.
     public struct Cache {
-        var encoder: EncoderCache
+        var encoder: BackboneCache
         var head: ClassificationHead.Cache
     }
 
@@ -61,7 +61,7 @@ public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
         try encoder.validate(batch, parameters)
         let rows = try head.pooledRows(batch)
         // The head reads one row per sequence: the encoder's last layer computes only those when it can.
-        var (hidden, encoderCache): (Tensor, EncoderCache?), pooledRows = rows
+        var (hidden, encoderCache): (Tensor, BackboneCache?), pooledRows = rows
         if let rows, let pooled = encoder.forward(batch, parameters, onlyRows: rows, rng: &rng, keepCache: keepCache) {
             (hidden, encoderCache) = pooled
             pooledRows = Array(rows.indices)
@@ -116,7 +116,7 @@ public enum AutoModelForSequenceClassification {
     public static func from(config: ModelConfig, seed: UInt64 = 42) throws -> SequenceClassifier {
         try KernelPath.checkSetting()
         var config = config
-        let encoder = try makeEncoder(config)
+        let encoder = try makeBackbone(config)
         config.architectures = [encoder.classifierArchitecture]
         let headShapes = SequenceClassifier.headShapes(SequenceClassifier.head(config, encoder: encoder), encoder: encoder)
         var rng = SplitMix64(seed: seed)
@@ -135,7 +135,7 @@ public enum AutoModelForSequenceClassification {
         var config = try ModelConfig(folder: folder)
         if let padTokenId, !config.hasPadTokenId { config.setPadTokenId(padTokenId) }
         var checkpoint = try Checkpoint(folder: folder)
-        let encoder = try makeEncoder(config)
+        let encoder = try makeBackbone(config)
         let savedHead = SequenceClassifier.head(config, encoder: encoder), savedCustomHead = config.customHead
         if let labels { config.labels = labels }
         if let problemType { config.problemType = problemType }

@@ -18,11 +18,11 @@ public struct EncoderOutput: Sendable {
 /// Unchecked Sendable: like `SequenceClassifier`, used by one thread at a time.
 public final class TransformerModel: PretrainedModel, @unchecked Sendable {
     public let config: ModelConfig
-    public let encoder: any EncoderModel
+    public let encoder: any Backbone
     public var parameters: ParameterStore
     public let loadReport: LoadReport
 
-    init(config: ModelConfig, encoder: any EncoderModel, parameters: ParameterStore, loadReport: LoadReport) {
+    init(config: ModelConfig, encoder: any Backbone, parameters: ParameterStore, loadReport: LoadReport) {
         self.config = config; self.encoder = encoder; self.parameters = parameters; self.loadReport = loadReport
     }
 
@@ -49,14 +49,14 @@ public final class TransformerModel: PretrainedModel, @unchecked Sendable {
 /// Loads base encoders (`AutoModel.from_pretrained`), dispatching on `model_type`.
 public enum AutoModel {
     /// The `model_type` values Verdict implements.
-    public static var supportedModelTypes: [String] { encoderFamilies.keys.sorted() }
+    public static var supportedModelTypes: [String] { modelFamilies.keys.sorted() }
 
     /// Loads from a folder or a cached Hub model id.
     public static func from(pretrained nameOrPath: String) throws -> TransformerModel {
         try KernelPath.checkSetting()
         let folder = try resolveModelFolder(nameOrPath)
         let config = try ModelConfig(folder: folder)
-        let encoder = try makeEncoder(config)
+        let encoder = try makeBackbone(config)
         var rng = SplitMix64(seed: 42)
         let (parameters, report) = try ParameterLoader.load(try Checkpoint(folder: folder), encoder: encoder, rng: &rng)
         return TransformerModel(config: config, encoder: encoder, parameters: parameters, loadReport: report)

@@ -1,3 +1,4 @@
+import VerdictParallel
 import CVerdictKernels
 import Foundation
 

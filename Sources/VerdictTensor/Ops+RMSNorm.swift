@@ -3,7 +3,7 @@
 extension Ops {
     /// RMS normalisation over the last dimension. The cache's `mean` is empty; `rstd` holds
     /// `1 / √(mean(x²) + ε)` per row.
-    package static func rmsNorm(_ x: Tensor, gamma: Tensor, eps: Float) -> (Tensor, LayerNormCache) {
+    package static func rmsNorm(_ x: Tensor, gamma: Tensor, eps: Float) -> (Tensor, NormCache) {
         let n = x.shape[x.rank - 1], rows = x.count / n
         var y = Tensor(shape: x.shape)
         var rstd = [Float](repeating: 0, count: rows)
@@ -23,12 +23,12 @@ extension Ops {
                 }
             }
         }}}}
-        return (y, LayerNormCache(mean: [], rstd: rstd))
+        return (y, NormCache(mean: [], rstd: rstd))
     }
 
     /// Backward of `rmsNorm`: accumulates `dGamma`; returns `dx`. With `x̂ = x · rstd` and
     /// `g = γ ⊙ dy`: `dx = rstd · (g − x̂ · mean(g ⊙ x̂))`.
-    package static func rmsNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, cache: LayerNormCache, dGamma: inout Tensor) -> Tensor {
+    package static func rmsNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, cache: NormCache, dGamma: inout Tensor) -> Tensor {
         let n = x.shape[x.rank - 1], rows = x.count / n
         var dx = Tensor(shape: x.shape)
         // Per-chunk γ gradients, summed afterwards (chunks run in parallel).

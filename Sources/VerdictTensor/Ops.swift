@@ -1,3 +1,4 @@
+import VerdictParallel
 import Foundation
 import CVerdictKernels
 
@@ -102,16 +103,16 @@ package enum Ops {
     }
 
     /// What `layerNormBackward` needs from the forward pass.
-    package struct LayerNormCache: Sendable {
+    package struct NormCache: Sendable {
         package var mean: [Float]
         package var rstd: [Float]
     }
 
     /// Layer normalisation over the last dimension.
-    package static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> (Tensor, LayerNormCache) {
+    package static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> (Tensor, NormCache) {
         let n = x.shape[x.rank - 1], rows = x.count / n
         var y = Tensor(shape: x.shape, repeating: 0)
-        var cache = LayerNormCache(mean: [Float](repeating: 0, count: rows), rstd: [Float](repeating: 0, count: rows))
+        var cache = NormCache(mean: [Float](repeating: 0, count: rows), rstd: [Float](repeating: 0, count: rows))
         x.scalars.withUnsafeBufferPointer { xp in
             gamma.scalars.withUnsafeBufferPointer { gp in
                 beta.scalars.withUnsafeBufferPointer { bp in
@@ -133,7 +134,7 @@ package enum Ops {
     }
 
     /// Backward of `layerNorm`: accumulates `dGamma`, `dBeta`; returns `dx`.
-    package static func layerNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, cache: LayerNormCache,
+    package static func layerNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, cache: NormCache,
                                          dGamma: inout Tensor, dBeta: inout Tensor) -> Tensor {
         let n = x.shape[x.rank - 1], rows = x.count / n
         var dx = Tensor(shape: x.shape, repeating: 0)

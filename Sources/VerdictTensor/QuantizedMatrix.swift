@@ -1,3 +1,4 @@
+import VerdictParallel
 import CVerdictKernels
 
 /// A `Linear` weight quantised to int8 for dynamic-quantisation inference, packed once into the

@@ -108,7 +108,7 @@ final class FuzzTests: XCTestCase {
                          "Fixtures/decoders/tiny-llama/config.json", "Fixtures/decoders/tiny-mbart/config.json"].map(fixture)
         fuzz("config", seeds: seeds, dictionary: ["null", "-1", "1e309", "9223372036854775807", "\"id2label\"", "\"quantization_config\"", "{}", "[]"]) { data in
             let config = try ModelConfig(data: data, file: "config.json")
-            _ = try makeEncoder(config)
+            _ = try makeBackbone(config)
         }
     }
 

@@ -128,7 +128,7 @@ final class DecoderParityTests: XCTestCase {
     func testDecoderConfigErrorsNameTheKey() throws {
         let llama = #""model_type": "llama", "vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 8"#
         func error(_ json: String) -> String {
-            do { _ = try makeEncoder(try ModelConfig(data: Data("{\(json)}".utf8))); return "" } catch { return "\(error)" }
+            do { _ = try makeBackbone(try ModelConfig(data: Data("{\(json)}".utf8))); return "" } catch { return "\(error)" }
         }
         XCTAssertTrue(error(llama + #", "rope_scaling": {"rope_type": "yarn", "factor": 4}"#).contains("$.rope_scaling.rope_type"))
         XCTAssertTrue(error(llama + #", "rope_parameters": {"rope_type": "dynamic", "rope_theta": 10000}"#).contains("$.rope_parameters.rope_type"))

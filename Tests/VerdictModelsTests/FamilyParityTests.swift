@@ -78,7 +78,7 @@ final class FamilyParityTests: XCTestCase {
     func testFamilyConfigErrorsNameTheKey() throws {
         let base = #""vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 8"#
         func error(_ json: String) -> String {
-            do { _ = try makeEncoder(try ModelConfig(data: Data("{\(base), \(json)}".utf8))); return "" } catch { return "\(error)" }
+            do { _ = try makeBackbone(try ModelConfig(data: Data("{\(base), \(json)}".utf8))); return "" } catch { return "\(error)" }
         }
         XCTAssertTrue(error(#""model_type": "longformer", "attention_window": 3"#).contains("$.attention_window"))
         XCTAssertTrue(error(#""model_type": "longformer", "attention_window": [4]"#).contains("$.attention_window"))

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "CVerdictPool.h"   // vk_parallel_for: the kernels' parallel loops (vk_sgemm_parallel)
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,10 +51,6 @@ const char *vk_build_commit(void);
 /// int8 kernel) for `iterations` on the calling thread; returns the operations done (flops, or
 /// int8 multiply-adds counted as 2). `sink` keeps the result alive.
 double vk_peak_loop(int int8, long iterations, float *sink);
-/// Runs fn(ctx, i) for i in 0 ..< count on up to `threads` threads of a persistent pool whose
-/// workers stay awake briefly between loops (see pool.c). Indices are handed out dynamically.
-/// Serial when threads <= 1, from inside another loop, or while another caller owns the pool.
-void vk_parallel_for(int threads, long count, void (*fn)(void *ctx, long index), void *ctx);
 /// Makes every per-thread scratch request fail while `fail` is 1 (tests of the kernels' error reports).
 void vk_fail_scratch_allocations(int fail);
 /// glibc: keep freed memory in the process for reuse (see VerdictTensor's Allocator). Elsewhere a no-op.

@@ -39,7 +39,7 @@ public struct ClassificationHead: Sendable {
         /// encoder computed only the pooled rows).
         var hiddenRows: Int
         var inputs: [Tensor]
-        var norms: [Ops.LayerNormCache?]
+        var norms: [Ops.NormCache?]
         var drops: [[Float]?]
     }
 
@@ -70,7 +70,7 @@ public struct ClassificationHead: Sendable {
         var cache = Cache(rows: rows, hiddenRows: hidden.shape[0], inputs: [], norms: [], drops: [])
         for step in steps {
             cache.inputs.append(x)
-            var norm: Ops.LayerNormCache? = nil, drop: [Float]? = nil
+            var norm: Ops.NormCache? = nil, drop: [Float]? = nil
             switch step {
             case let .linear(name, _, _, _): x = p.linear(x, name)
             case let .activation(a): x = Ops.activate(x, a)

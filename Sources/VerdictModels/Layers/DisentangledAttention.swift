@@ -190,13 +190,13 @@ struct RelativeEmbeddings {
     var norm: String?
     var eps: Float
 
-    func forward(_ p: ParameterStore) -> (Tensor, Ops.LayerNormCache?) {
+    func forward(_ p: ParameterStore) -> (Tensor, Ops.NormCache?) {
         guard let norm else { return (p[table], nil) }
         let (y, cache) = p.layerNorm(p[table], norm, eps: eps)
         return (y, cache)
     }
 
-    func backward(_ dy: Tensor, normCache: Ops.LayerNormCache?, _ p: ParameterStore, grads: inout ParameterStore) {
+    func backward(_ dy: Tensor, normCache: Ops.NormCache?, _ p: ParameterStore, grads: inout ParameterStore) {
         var dTable = dy
         if let norm, let normCache { dTable = p.layerNormBackward(dy, input: p[table], cache: normCache, norm, grads: &grads) }
         grads.accumulate(table, dTable)

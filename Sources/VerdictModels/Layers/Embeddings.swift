@@ -41,7 +41,7 @@ struct Embeddings {
         var sum: Tensor
         /// The norm's input when the projection precedes it.
         var projected: Tensor?
-        var norm: Ops.LayerNormCache?
+        var norm: Ops.NormCache?
         var drop: [Float]?
         var normalized: Tensor?
     }
@@ -98,7 +98,7 @@ struct Embeddings {
         }
         let before = projectionPlacement == .beforeNorm ? projection : nil, after = before == nil ? projection : nil
         let projected = before.map { p.linear(sum, $0) }
-        var y = projected ?? sum, normCache: Ops.LayerNormCache? = nil
+        var y = projected ?? sum, normCache: Ops.NormCache? = nil
         if let norm { (y, normCache) = p.layerNorm(y, norm, eps: eps) }
         let drop = Dropout.mask(count: y.count, p: dropout, rng: &rng)
         Dropout.apply(&y, drop)

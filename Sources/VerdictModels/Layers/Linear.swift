@@ -28,20 +28,20 @@ extension ParameterStore {
     }
 
     /// LayerNorm `<prefix>.weight` (and `<prefix>.bias` when the model has one: ModernBERT's have none).
-    func layerNorm(_ x: Tensor, _ prefix: String, eps: Float) -> (Tensor, Ops.LayerNormCache) {
+    func layerNorm(_ x: Tensor, _ prefix: String, eps: Float) -> (Tensor, Ops.NormCache) {
         let gamma = self[prefix + ".weight"]
         return Ops.layerNorm(x, gamma: gamma, beta: tensors[prefix + ".bias"] ?? Tensor(shape: gamma.shape), eps: eps)
     }
 
     /// A norm of either kind (RMSNorm has a weight only).
-    func norm(_ x: Tensor, _ prefix: String, _ kind: NormKind, eps: Float) -> (Tensor, Ops.LayerNormCache) {
+    func norm(_ x: Tensor, _ prefix: String, _ kind: NormKind, eps: Float) -> (Tensor, Ops.NormCache) {
         OpProfiler.measure(.norm) {
             guard kind == .rmsNorm else { return layerNorm(x, prefix, eps: eps) }
             return Ops.rmsNorm(x, gamma: self[prefix + ".weight"], eps: eps)
         }
     }
 
-    func normBackward(_ dy: Tensor, input x: Tensor, cache: Ops.LayerNormCache, _ prefix: String, _ kind: NormKind,
+    func normBackward(_ dy: Tensor, input x: Tensor, cache: Ops.NormCache, _ prefix: String, _ kind: NormKind,
                       grads: inout ParameterStore) -> Tensor {
         guard kind == .rmsNorm else { return layerNormBackward(dy, input: x, cache: cache, prefix, grads: &grads) }
         return grads.modify(prefix + ".weight") { dGamma in
@@ -49,7 +49,7 @@ extension ParameterStore {
         }
     }
 
-    func layerNormBackward(_ dy: Tensor, input x: Tensor, cache: Ops.LayerNormCache, _ prefix: String, grads: inout ParameterStore) -> Tensor {
+    func layerNormBackward(_ dy: Tensor, input x: Tensor, cache: Ops.NormCache, _ prefix: String, grads: inout ParameterStore) -> Tensor {
         let hasBias = grads.contains(prefix + ".bias")
         var dGamma = grads[prefix + ".weight"], dBeta = hasBias ? grads[prefix + ".bias"] : Tensor(shape: dGamma.shape)
         let dx = Ops.layerNormBackward(dy, input: x, gamma: self[prefix + ".weight"], cache: cache, dGamma: &dGamma, dBeta: &dBeta)

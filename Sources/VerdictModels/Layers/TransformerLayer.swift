@@ -142,7 +142,7 @@ struct TransformerLayer {
     /// Activations the backward pass reads.
     struct Cache {
         var attentionBlock: ResidualCache
-        var queryNorm: (input: Tensor, cache: Ops.LayerNormCache)?, keyNorm: (input: Tensor, cache: Ops.LayerNormCache)?
+        var queryNorm: (input: Tensor, cache: Ops.NormCache)?, keyNorm: (input: Tensor, cache: Ops.NormCache)?
         var attention: PackedAttention.Cache?
         var positional: DisentangledAttention.Cache?
         var windowed: SlidingWindowAttention.Cache?
@@ -162,9 +162,9 @@ struct TransformerLayer {
     /// its norm with pre-norm), the dropout mask on its output, the residual sum and its norm
     /// (post-norm).
     struct ResidualCache {
-        var x: Tensor, input: Tensor, inputNorm: Ops.LayerNormCache?
+        var x: Tensor, input: Tensor, inputNorm: Ops.NormCache?
         var drop: [Float]?
-        var sum: Tensor, sumNorm: Ops.LayerNormCache?
+        var sum: Tensor, sumNorm: Ops.NormCache?
     }
 
     /// `y = x + Dropout(body(Norm(x)))` (pre-norm) or `y = Norm(x + Dropout(body(x)))` (post-norm);
@@ -172,13 +172,13 @@ struct TransformerLayer {
     private func residual(_ x: Tensor, norm name: String?, dropout: Float, _ p: ParameterStore, rng: inout SplitMix64?,
                           _ body: (Tensor, inout SplitMix64?) -> Tensor) -> (Tensor, ResidualCache) {
         let pre = placement == .preNorm
-        var input = x, inputNorm: Ops.LayerNormCache? = nil
+        var input = x, inputNorm: Ops.NormCache? = nil
         if pre, let name { (input, inputNorm) = p.norm(x, name, norm, eps: eps) }
         var out = body(input, &rng)
         let drop = Dropout.mask(count: out.count, p: dropout, rng: &rng)
         Dropout.apply(&out, drop)
         let sum = OpProfiler.measure(.residual) { Ops.add(out, x) }
-        var y = sum, sumNorm: Ops.LayerNormCache? = nil
+        var y = sum, sumNorm: Ops.NormCache? = nil
         if !pre, let name { (y, sumNorm) = p.norm(sum, name, norm, eps: eps) }
         return (y, ResidualCache(x: x, input: input, inputNorm: inputNorm, drop: drop, sum: sum, sumNorm: sumNorm))
     }
@@ -205,7 +205,7 @@ struct TransformerLayer {
         var context = x
         var attentionCache: PackedAttention.Cache? = nil, positionalCache: DisentangledAttention.Cache? = nil
         var windowedCache: SlidingWindowAttention.Cache? = nil
-        var queryNormCache: (Tensor, Ops.LayerNormCache)? = nil, keyNormCache: (Tensor, Ops.LayerNormCache)? = nil
+        var queryNormCache: (Tensor, Ops.NormCache)? = nil, keyNormCache: (Tensor, Ops.NormCache)? = nil
         let (x1, attentionBlock) = residual(x, norm: names.attentionNorm, dropout: attentionOutputDropout, p, rng: &rng) { input, rng in
             if case let .slidingWindow(slidingWindow) = attentionKind {
                 (context, windowedCache) = slidingWindow.forward(input, offsets: batch.offsets, isGlobal: batch.globalAttentionFlags, p,
@@ -275,13 +275,13 @@ struct TransformerLayer {
     struct RowsCache {
         var rows: [Int]
         /// The layer's input and what attention saw (its norm, pre-norm), every token.
-        var x: Tensor, input: Tensor, inputNorm: Ops.LayerNormCache?
+        var x: Tensor, input: Tensor, inputNorm: Ops.NormCache?
         var queryInput: Tensor
         var q: Tensor, k: Tensor, v: Tensor
         var attention: PackedAttention.RowsCache
         var context: Tensor
         var attentionDrop: [Float]?
-        var sum: Tensor, sumNorm: Ops.LayerNormCache?
+        var sum: Tensor, sumNorm: Ops.NormCache?
         var mlp: MLPCache
     }
 
@@ -296,7 +296,7 @@ struct TransformerLayer {
     func forwardRows(_ x: Tensor, rows: [Int], batch: PackedBatch, positions: [Int32], rotaryTables: [Rotary: Rotary.Table] = [:],
                      _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, RowsCache?) {
         let pre = placement == .preNorm
-        var input = x, inputNorm: Ops.LayerNormCache? = nil
+        var input = x, inputNorm: Ops.NormCache? = nil
         if pre, let name = names.attentionNorm { (input, inputNorm) = p.norm(x, name, norm, eps: eps) }
         var queryInput = input, q: Tensor, k: Tensor, v: Tensor
         switch names.projections {
@@ -330,7 +330,7 @@ struct TransformerLayer {
         Dropout.apply(&out, attentionDrop)
         let xRows = Pooling.rows(x, at: rows)
         let sum = OpProfiler.measure(.residual) { Ops.add(out, xRows) }
-        var x1 = sum, sumNorm: Ops.LayerNormCache? = nil
+        var x1 = sum, sumNorm: Ops.NormCache? = nil
         if !pre, let name = names.attentionNorm { (x1, sumNorm) = p.norm(sum, name, norm, eps: eps) }
         let (y, mlp) = mlpBlock(x1, p, rng: &rng)
         guard keepCache, let attentionCache else { return (y, nil) }
@@ -435,13 +435,13 @@ struct TransformerLayer {
     }
 
     /// RMSNorm over each head of `x` (`[tokens, heads · headDim]`).
-    private func headNorm(_ x: Tensor, _ name: String, _ p: ParameterStore) -> (Tensor, (Tensor, Ops.LayerNormCache)) {
+    private func headNorm(_ x: Tensor, _ name: String, _ p: ParameterStore) -> (Tensor, (Tensor, Ops.NormCache)) {
         let perHead = x.reshaped([x.count / attention.headDim, attention.headDim])
         let (y, cache) = p.norm(perHead, name, .rmsNorm, eps: eps)
         return (y.reshaped(x.shape), (perHead, cache))
     }
 
-    private func headNormBackward(_ dy: Tensor, input: Tensor, cache: Ops.LayerNormCache, _ name: String, _ p: ParameterStore,
+    private func headNormBackward(_ dy: Tensor, input: Tensor, cache: Ops.NormCache, _ name: String, _ p: ParameterStore,
                                   grads: inout ParameterStore) -> Tensor {
         p.normBackward(dy.reshaped(input.shape), input: input, cache: cache, name, .rmsNorm, grads: &grads).reshaped(dy.shape)
     }

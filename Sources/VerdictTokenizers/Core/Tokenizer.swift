@@ -1,5 +1,5 @@
 import Foundation
-import VerdictTensor
+import VerdictParallel
 
 /// A complete tokenizer: normalizer → pre-tokenizer → model → post-processor, with added
 /// tokens, padding, truncation and decoding. Built from a `tokenizer.json` or a model folder with

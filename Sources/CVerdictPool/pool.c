@@ -5,7 +5,7 @@
 // short while after each loop (about a millisecond of polling with `pause`) before they sleep on a
 // condition variable, so back-to-back loops find them awake. One caller at a time owns the pool;
 // a second concurrent caller, or a loop started from inside a loop, runs serially on its own thread.
-#include "CVerdictKernels.h"
+#include "CVerdictPool.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-import CVerdictKernels
+import CVerdictPool
 import Foundation
 
 /// The cores Verdict's kernels use: all active cores, or `VERDICT_NUM_THREADS` when set.

@@ -8,7 +8,7 @@ import VerdictTensor
 /// Each family (`BertModel`, `RobertaModel`, `LlamaModel`, …) is one file that names its
 /// checkpoint keys and picks its choices (norm placement, position scheme, MLP kind, head); the
 /// arithmetic lives once in `Layers/` and in `TransformerStack`.
-public protocol EncoderModel: Sendable {
+public protocol Backbone: Sendable {
     var config: ModelConfig { get }
     /// Prefix of the encoder's names inside a task model (`"bert."`, `"roberta."`, `"model."`).
     var prefix: String { get }
@@ -39,16 +39,16 @@ public protocol EncoderModel: Sendable {
     var summary: [String] { get }
 
     /// Hidden states `[tokens, hidden]`, and the activations backward needs when `keepCache`.
-    func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)
+    func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, BackboneCache?)
     /// Accumulates every parameter's gradient given the gradient of the hidden states.
-    func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore)
+    func backward(_ dHidden: Tensor, cache: BackboneCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore)
     /// `forward` for one row per sequence only (`rows[s]` of sequence `s`): hidden states `[rows.count,
     /// hidden]`, skipping what the last layer would compute for the other rows; `nil` when the
     /// family cannot (see `TransformerStack.forward(_:_:onlyRows:rng:keepCache:)`).
-    func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)?
+    func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, BackboneCache?)?
 }
 
-extension EncoderModel {
+extension Backbone {
     public var buffers: Set<String> { [] }
     public var pooler: String? { nil }
     public var classifierGlobalAttention: Bool { false }
@@ -63,7 +63,7 @@ extension EncoderModel {
         return table - (stack.embeddings.positionsNeeded(length: table) - table)
     }
 
-    public func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?) {
+    public func forward(_ batch: PackedBatch, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, BackboneCache?) {
         stack.forward(batch, p, rng: &rng, keepCache: keepCache)
     }
 
@@ -89,11 +89,11 @@ extension EncoderModel {
         }
     }
 
-    public func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
+    public func backward(_ dHidden: Tensor, cache: BackboneCache, batch: PackedBatch, _ p: ParameterStore, grads: inout ParameterStore) {
         stack.backward(dHidden, cache: cache, batch: batch, p, grads: &grads)
     }
 
-    public func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)? {
+    public func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, BackboneCache?)? {
         stack.forward(batch, p, onlyRows: rows, rng: &rng, keepCache: keepCache)
     }
 }
@@ -112,7 +112,7 @@ public struct TransformerStack: Sendable {
     /// The relative-position embeddings of disentangled attention (DeBERTa).
     var relativeEmbeddings: RelativeEmbeddings? = nil
 
-    func forward(_ batch: PackedBatch, memory: Tensor? = nil, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?) {
+    func forward(_ batch: PackedBatch, memory: Tensor? = nil, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, BackboneCache?) {
         run(batch, memory: memory, p, rng: &rng, keepCache: keepCache, onlyRows: nil)
     }
 
@@ -124,7 +124,7 @@ public struct TransformerStack: Sendable {
     /// Longformer's windows, cross-attention; in training or with dropout also rotary, q/k norms,
     /// fused or grouped k/v projections and causal or windowed attention) or `rows` is not one row
     /// inside each sequence.
-    func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, EncoderCache?)? {
+    func forward(_ batch: PackedBatch, _ p: ParameterStore, onlyRows rows: [Int], rng: inout SplitMix64?, keepCache: Bool) -> (Tensor, BackboneCache?)? {
         let offsets = batch.offsets
         // With a cache or dropout the last layer runs the training attention, which needs `trainsSelectedRows`.
         guard relativeEmbeddings == nil, let last = layers.last, keepCache || rng != nil ? last.trainsSelectedRows : last.computesSelectedRows,
@@ -135,10 +135,10 @@ public struct TransformerStack: Sendable {
 
     /// Both `forward`s: every layer in full, or the last one on `onlyRows` (checked by the caller).
     private func run(_ batch: PackedBatch, memory: Tensor?, _ p: ParameterStore, rng: inout SplitMix64?, keepCache: Bool,
-                     onlyRows rows: [Int]?) -> (Tensor, EncoderCache?) {
+                     onlyRows rows: [Int]?) -> (Tensor, BackboneCache?) {
         let positions = embeddings.positions(batch), tables = rotaryTables(positions)
         var (x, embeddingCache) = OpProfiler.measure(.embeddings) { embeddings.forward(batch, p, rng: &rng, keepCache: keepCache) }
-        var relative: Tensor? = nil, relativeNorm: Ops.LayerNormCache? = nil
+        var relative: Tensor? = nil, relativeNorm: Ops.NormCache? = nil
         if let relativeEmbeddings { (relative, relativeNorm) = relativeEmbeddings.forward(p) }
         var caches: [TransformerLayer.Cache] = [], rowsCache: TransformerLayer.RowsCache? = nil
         for (index, layer) in layers.enumerated() {
@@ -152,19 +152,19 @@ public struct TransformerStack: Sendable {
             x = y
             if let cache { caches.append(cache) }
         }
-        var beforeFinalNorm: Tensor? = nil, finalNormCache: Ops.LayerNormCache? = nil
+        var beforeFinalNorm: Tensor? = nil, finalNormCache: Ops.NormCache? = nil
         if let finalNorm {
             beforeFinalNorm = x
             (x, finalNormCache) = p.norm(x, finalNorm.name, finalNormKind, eps: finalNorm.eps)
         }
         guard keepCache, let embeddingCache, rows == nil || rowsCache != nil else { return (x, nil) }
-        return (x, EncoderCache(embeddings: embeddingCache, layers: caches, beforeFinalNorm: beforeFinalNorm, finalNorm: finalNormCache,
+        return (x, BackboneCache(embeddings: embeddingCache, layers: caches, beforeFinalNorm: beforeFinalNorm, finalNorm: finalNormCache,
                                 relativeNorm: relativeNorm, lastLayerRows: rowsCache))
     }
 
     /// Accumulates the gradients; returns the gradient of `memory` when there is one.
     @discardableResult
-    func backward(_ dHidden: Tensor, cache: EncoderCache, batch: PackedBatch, memory: Tensor? = nil, _ p: ParameterStore,
+    func backward(_ dHidden: Tensor, cache: BackboneCache, batch: PackedBatch, memory: Tensor? = nil, _ p: ParameterStore,
                   grads: inout ParameterStore) -> Tensor? {
         let positions = embeddings.positions(batch), tables = rotaryTables(positions)
         var dx = dHidden
@@ -246,13 +246,13 @@ extension TransformerStack {
 }
 
 /// Activations an encoder keeps for its backward pass.
-public struct EncoderCache {
+public struct BackboneCache {
     var embeddings: Embeddings.Cache
     var layers: [TransformerLayer.Cache]
     var beforeFinalNorm: Tensor?
-    var finalNorm: Ops.LayerNormCache?
+    var finalNorm: Ops.NormCache?
     /// The relative embeddings' norm (DeBERTa's `encoder.LayerNorm`).
-    var relativeNorm: Ops.LayerNormCache? = nil
+    var relativeNorm: Ops.NormCache? = nil
     /// The encoder half of an encoder–decoder (mBART), whose output the decoder attended to.
     var source: SourceCache? = nil
     /// The last layer's activations when it computed the pooled rows only (`layers` then holds
@@ -262,7 +262,7 @@ public struct EncoderCache {
 
 /// The encoder half's activations and output, kept by an encoder–decoder's cache.
 final class SourceCache {
-    let cache: EncoderCache
+    let cache: BackboneCache
     let memory: Tensor
-    init(cache: EncoderCache, memory: Tensor) { self.cache = cache; self.memory = memory }
+    init(cache: BackboneCache, memory: Tensor) { self.cache = cache; self.memory = memory }
 }
