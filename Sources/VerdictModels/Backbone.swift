@@ -196,6 +196,13 @@ public struct TransformerStack: Sendable {
         return tables
     }
 
+    /// The final norm's parameter shapes (none without a final norm): its weight, and its bias
+    /// for a LayerNorm that has one (`bias`: false for ModernBERT's `norm_bias: false`).
+    func finalNormShapes(hidden: Int, bias: Bool = true) -> [(String, [Int])] {
+        guard let finalNorm else { return [] }
+        return [(finalNorm.name + ".weight", [hidden])] + (bias && finalNormKind == .layerNorm ? [(finalNorm.name + ".bias", [hidden])] : [])
+    }
+
     /// The layers' parameter shapes, each shared name once.
     func layerShapes(hidden: Int, intermediate: Int, biases: TransformerLayer.Biases = .init()) -> [(String, [Int])] {
         var seen = Set<String>()

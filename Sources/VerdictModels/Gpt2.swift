@@ -52,7 +52,7 @@ public struct Gpt2Model: Backbone {
         let h = config.hiddenSize
         return stack.embeddings.shapes(vocab: config.vocabSize, positions: config.maxPositionEmbeddings, types: 0, width: h, hidden: h)
             + stack.layerShapes(hidden: h, intermediate: config.intermediateSize)
-            + [(prefix + "ln_f.weight", [h]), (prefix + "ln_f.bias", [h])]
+            + stack.finalNormShapes(hidden: h)
     }
 
     public var transposedWeights: Set<String> {

@@ -150,7 +150,7 @@ public struct LlamaModel: Backbone {
         let h = config.hiddenSize
         return stack.embeddings.shapes(vocab: config.vocabSize, positions: 0, types: 0, width: h, hidden: h)
             + stack.layerShapes(hidden: h, intermediate: config.intermediateSize, biases: options.biases)
-            + [(prefix + "norm.weight", [h])]
+            + stack.finalNormShapes(hidden: h)
     }
 
     public func ignoresCheckpointTensor(_ name: String) -> Bool { name.hasSuffix("rotary_emb.inv_freq") }

@@ -90,7 +90,7 @@ public struct MBartModel: Backbone {
         for (part, intermediate) in [(encoderStack, config.intermediateSize), (stack, decoderIntermediateSize)] {
             shapes += part.embeddings.shapes(vocab: config.vocabSize, positions: positions, types: 0, width: d, hidden: d)
             shapes += part.layerShapes(hidden: d, intermediate: intermediate)
-            if let norm = part.finalNorm { shapes += [(norm.name + ".weight", [d]), (norm.name + ".bias", [d])] }
+            shapes += part.finalNormShapes(hidden: d)
         }
         var seen = Set<String>()
         return shapes.filter { seen.insert($0.0).inserted }

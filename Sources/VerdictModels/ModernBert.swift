@@ -114,7 +114,7 @@ public struct ModernBertModel: Backbone {
         return stack.embeddings.shapes(vocab: config.vocabSize, positions: 0, types: 0, width: h, hidden: h, normBias: o.normBias)
             + stack.layerShapes(hidden: h, intermediate: config.intermediateSize,
                                 biases: .init(attention: o.attentionBias, mlp: o.mlpBias, norm: o.normBias))
-            + [(prefix + "final_norm.weight", [h])] + (o.normBias ? [(prefix + "final_norm.bias", [h])] : [])
+            + stack.finalNormShapes(hidden: h, bias: o.normBias)
     }
 
     public func classificationHead(labels: Int) -> ClassificationHead {

@@ -151,6 +151,25 @@ final class MisuseTests: XCTestCase {
         assertRefused(try CLI.run(["serve", "--model", Self.tiny, "--max-client-batch-size", "1000"]), "--max-client-batch-size (1000) is above --max-queued-inputs (512)")
     }
 
+    func testServeOnAPortAnotherServerHoldsSaysWhichPortIsTaken() throws {
+        let first = try CLI.process(["serve", "--model", Self.tiny, "--port", "0"])
+        let out = Pipe()
+        first.standardOutput = out
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        defer { if first.isRunning { first.terminate(); first.waitUntilExit() } }
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let port = try XCTUnwrap(String(decoding: line, as: UTF8.self).split(separator: ":").last?.trimmingCharacters(in: .whitespacesAndNewlines))
+        let second = try CLI.run(["serve", "--model", Self.tiny, "--port", port])
+        assertRefused(second, "cannot listen on 127.0.0.1:\(port): the address is already in use by another program")
+        XCTAssertFalse(second.err.contains("bind(descriptor"), second.err)
+    }
+
     func testTrainOnAFileWhoseEveryLabelIsTheSameRefuses() throws {
         let dir = try scratch()
         let data = try trainingFile(in: dir, labels: ["POSITIVE"])
