@@ -42,3 +42,12 @@ public struct DistilBertModel: Backbone {
                                                                                  labels: labels, dropout: config.classifierDropout))
     }
 }
+
+extension DistilBertModel {
+    /// DistilBERT's names for the common settings (`dim`, `n_layers`, `hidden_dim`, …).
+    static let configAttributes = ConfigAttributes(
+        vocabSize: .init("vocab_size", 30522), hiddenSize: .init("dim", 768), numHiddenLayers: .init("n_layers", 6),
+        numAttentionHeads: .init("n_heads", 12), intermediateSize: .init("hidden_dim", 3072), hiddenAct: "activation", typeVocabSize: nil,
+        layerNormEps: .init(nil, 1e-12), hiddenDropout: .init("dropout", 0.1), attentionDropout: .init("attention_dropout", 0.1),
+        classifierDropout: .init("seq_classif_dropout", 0.2), classifierDropoutFollowsHidden: false, sinusoidalPositions: "sinusoidal_pos_embds")
+}

@@ -68,3 +68,13 @@ public struct Gpt2Model: Backbone {
                            steps: [.linear("score", inputs: config.hiddenSize, outputs: labels, bias: false)])
     }
 }
+
+extension Gpt2Model {
+    /// GPT-2's names for the common settings (`n_embd`, `n_layer`, `n_inner`, `n_positions`, …).
+    static let configAttributes = ConfigAttributes(
+        vocabSize: .init("vocab_size", 50257), hiddenSize: .init("n_embd", 768), numHiddenLayers: .init("n_layer", 12),
+        numAttentionHeads: .init("n_head", 12), intermediateSize: .init("n_inner"), intermediateTimesHidden: 4,
+        maxPositionEmbeddings: .init("n_positions", 1024), hiddenAct: "activation_function", typeVocabSize: nil,
+        layerNormEps: .init("layer_norm_epsilon", 1e-5), hiddenDropout: .init("resid_pdrop", 0.1), attentionDropout: .init("attn_pdrop", 0.1),
+        classifierDropout: .init(nil, 0), classifierDropoutFollowsHidden: false)
+}

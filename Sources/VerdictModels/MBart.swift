@@ -141,3 +141,12 @@ public struct MBartModel: Backbone {
         encoderStack.backward(dMemory ?? Tensor(shape: source.memory.shape), cache: source.cache, batch: batch, p, grads: &grads)
     }
 }
+
+extension MBartModel {
+    /// mBART's names for the common settings (`d_model`, `encoder_layers`, `encoder_ffn_dim`, …; the decoder's are read in `init`).
+    static let configAttributes = ConfigAttributes(
+        hiddenSize: .init("d_model", 1024), numHiddenLayers: .init("encoder_layers", 12), numAttentionHeads: .init("encoder_attention_heads", 16),
+        intermediateSize: .init("encoder_ffn_dim", 4096), hiddenAct: "activation_function", typeVocabSize: nil,
+        layerNormEps: .init(nil, 1e-5), hiddenDropout: .init("dropout", 0.1), attentionDropout: .init("attention_dropout", 0),
+        classifierDropout: .init("classifier_dropout", 0), classifierDropoutFollowsHidden: false)
+}

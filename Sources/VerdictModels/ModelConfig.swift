@@ -112,61 +112,31 @@ public struct ModelConfig: Sendable {
             guard let a = Activation(configName: name) else { throw c[key]!.fail("one of gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, tanh, silu, swish") }
             return a
         }
-        switch modelType {
-        case "distilbert":
-            vocabSize = try positive("vocab_size", 30522)
-            hiddenSize = try positive("dim", 768)
-            numHiddenLayers = try positive("n_layers", 6)
-            numAttentionHeads = try positive("n_heads", 12)
-            intermediateSize = try positive("hidden_dim", 3072)
-            hiddenAct = try activation("activation")
-            typeVocabSize = 0
-            layerNormEps = 1e-12
-            hiddenDropoutProb = try float("dropout", 0.1)
-            attentionProbsDropoutProb = try float("attention_dropout", 0.1)
-            classifierDropout = try float("seq_classif_dropout", 0.2)
-            sinusoidalPositionEmbeddings = try c.bool("sinusoidal_pos_embds", default: false)
-        case "gpt2":
-            vocabSize = try positive("vocab_size", 50257)
-            hiddenSize = try positive("n_embd", 768)
-            numHiddenLayers = try positive("n_layer", 12)
-            numAttentionHeads = try positive("n_head", 12)
-            if let inner = c["n_inner"], !inner.isNull { intermediateSize = try positive("n_inner", nil) } else { intermediateSize = 4 * hiddenSize }
-            hiddenAct = try activation("activation_function")
-            typeVocabSize = 0
-            layerNormEps = try float("layer_norm_epsilon", 1e-5)
-            hiddenDropoutProb = try float("resid_pdrop", 0.1)
-            attentionProbsDropoutProb = try float("attn_pdrop", 0.1)
-            classifierDropout = 0
-            sinusoidalPositionEmbeddings = false
-        case "mbart":
-            vocabSize = try positive("vocab_size", nil)
-            hiddenSize = try positive("d_model", 1024)
-            numHiddenLayers = try positive("encoder_layers", 12)
-            numAttentionHeads = try positive("encoder_attention_heads", 16)
-            intermediateSize = try positive("encoder_ffn_dim", 4096)
-            hiddenAct = try activation("activation_function")
-            typeVocabSize = 0
-            layerNormEps = 1e-5
-            hiddenDropoutProb = try float("dropout", 0.1)
-            attentionProbsDropoutProb = try float("attention_dropout", 0)
-            classifierDropout = try float("classifier_dropout", 0)
-            sinusoidalPositionEmbeddings = false
-        default:
-            vocabSize = try positive("vocab_size", nil)
-            hiddenSize = try positive("hidden_size", nil)
-            numHiddenLayers = try positive("num_hidden_layers", nil)
-            numAttentionHeads = try positive("num_attention_heads", nil)
-            intermediateSize = try positive("intermediate_size", nil)
-            hiddenAct = try activation("hidden_act")
-            typeVocabSize = try c.int("type_vocab_size", default: 2)
-            layerNormEps = try float("layer_norm_eps", 1e-12)
-            hiddenDropoutProb = try float("hidden_dropout_prob", 0.1)
-            attentionProbsDropoutProb = try float("attention_probs_dropout_prob", 0.1)
-            classifierDropout = try c["classifier_dropout"].map { Float(try $0.double()) } ?? hiddenDropoutProb
-            sinusoidalPositionEmbeddings = false
+        // The common settings under the family's own keys (its `ConfigAttributes`, transformers' attribute_map).
+        let a = Self.attributes(of: modelType)
+        func size(_ s: ConfigAttributes.Size) throws -> Int { try positive(s.key, s.defaultValue) }
+        func value(_ v: ConfigAttributes.Value) throws -> Float { try v.key.map { try float($0, Double(v.defaultValue)) } ?? v.defaultValue }
+        vocabSize = try size(a.vocabSize)
+        hiddenSize = try size(a.hiddenSize)
+        numHiddenLayers = try size(a.numHiddenLayers)
+        numAttentionHeads = try size(a.numAttentionHeads)
+        if let times = a.intermediateTimesHidden, c[a.intermediateSize.key]?.isNull ?? true {
+            intermediateSize = times * hiddenSize
+        } else {
+            intermediateSize = try size(a.intermediateSize)
         }
-        maxPositionEmbeddings = try positive(modelType == "gpt2" ? "n_positions" : "max_position_embeddings", modelType == "gpt2" ? 1024 : 512)
+        hiddenAct = try activation(a.hiddenAct)
+        typeVocabSize = try a.typeVocabSize.map { try c.int($0.key, default: $0.defaultValue ?? 0) } ?? 0
+        layerNormEps = try value(a.layerNormEps)
+        hiddenDropoutProb = try value(a.hiddenDropout)
+        attentionProbsDropoutProb = try value(a.attentionDropout)
+        if a.classifierDropoutFollowsHidden, let key = a.classifierDropout.key {
+            classifierDropout = try c[key].map { Float(try $0.double()) } ?? hiddenDropoutProb
+        } else {
+            classifierDropout = try value(a.classifierDropout)
+        }
+        sinusoidalPositionEmbeddings = try a.sinusoidalPositions.map { try c.bool($0, default: false) } ?? false
+        maxPositionEmbeddings = try size(a.maxPositionEmbeddings)
         hasPadTokenId = !(c["pad_token_id"]?.isNull ?? true)
         padTokenId = hasPadTokenId ? try c.int("pad_token_id", default: 0) : 0
         guard (0...Int(Int32.max)).contains(padTokenId) else {
