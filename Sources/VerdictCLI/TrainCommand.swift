@@ -59,7 +59,7 @@ struct TrainCommand: ParsableCommand {
     static func readRecipe(_ path: String) throws -> (Recipe, TrainingArguments) {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ValidationError("--config \(path): cannot read it (\((error as NSError).localizedFailureReason ?? "no such file"))")
+            throw ValidationError("--config \(path): cannot read it (\(fileErrorReason(error)))")
         }
         guard let root = try? JSONNode.parse(data: data, file: path), let members = try? root.object() else {
             throw ValidationError("--config \(path): not a JSON object of settings (see recipes/)")
