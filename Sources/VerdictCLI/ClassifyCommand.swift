@@ -11,7 +11,8 @@ struct ClassifyCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Labels per text: a number, or 'all'.") var topK: TopK = .one
-    @Option(help: "How logits become scores.") var function: ScoreFunction = .automatic
+    // Optional, so that help shows the default as a user writes it ("auto"), not the case's raw value.
+    @Option(help: "How logits become scores (default: auto).") var function: ScoreFunction?
     @Option(help: "Texts per forward pass.") var batchSize: Int = 32
     @Flag(help: "One JSON object per input line.") var json = false
     @Flag(help: "Batch mode: read JSON Lines (standard input or --input), write each object back with its prediction added, in input order, streaming.")
@@ -37,12 +38,12 @@ struct ClassifyCommand: ParsableCommand {
             let classifier = try pipeline(.textClassification, model: modelOptions.model, precision: modelOptions.dtype)
             if jsonl {
                 let batch = JSONLinesClassification(classifier: classifier, textField: textField, outputField: outputField, shard: shard,
-                                                    topK: topK, function: function, batchSize: batchSize, skipInvalid: skipInvalid)
+                                                    topK: topK, function: function ?? .automatic, batchSize: batchSize, skipInvalid: skipInvalid)
                 try batch.run(input: try input.input.map(LineReader.init(path:)) ?? LineReader(), output: .standardOutput)
                 return
             }
             try input.forEachChunk(batchSize) { texts in
-                let results = try classifier(texts, topK: topK, functionToApply: function, batchSize: batchSize)
+                let results = try classifier(texts, topK: topK, functionToApply: function ?? .automatic, batchSize: batchSize)
                 for (text, scores) in zip(texts, results) {
                     if json {
                         printJSONLine([("text", .string(text)), ("labels", .array(scores.map { .object([("label", .string($0.label)), ("score", .double(Double($0.score)))]) }))])
