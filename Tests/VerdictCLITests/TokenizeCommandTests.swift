@@ -1,9 +1,10 @@
 import Foundation
+import VerdictTestSupport
 import XCTest
 
 /// Runs the built `verdict` binary end to end.
 final class TokenizeCommandTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
 
     private func verdict(_ args: [String], stdin: String? = nil) throws -> (out: String, err: String, status: Int32) {
         try CLI.run(args, stdin: stdin)

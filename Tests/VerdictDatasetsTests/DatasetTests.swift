@@ -1,11 +1,10 @@
 import Foundation
+import VerdictTestSupport
 import XCTest
 @testable import VerdictDatasets
 
 final class DatasetTests: XCTestCase {
-    static let shared = URL(fileURLWithPath: ProcessInfo.processInfo.environment["VERDICT_SHARED_DIR"]
-        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared").path)
+    static let shared = Repository.shared
 
     func write(_ text: String, _ ext: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("verdict-data-\(UUID().uuidString).\(ext)")

@@ -1,4 +1,5 @@
 import Foundation
+import VerdictTestSupport
 import XCTest
 @testable import VerdictDatasets
 @testable import VerdictHub
@@ -19,7 +20,7 @@ import VerdictTensor
 ///
 /// Inputs that once crashed a reader live in `Fixtures/fuzz/<target>/` and are replayed first.
 final class FuzzTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
     static let iterations = Int(ProcessInfo.processInfo.environment["VERDICT_FUZZ_ITERATIONS"] ?? "") ?? 1000
     static let seed = UInt64(ProcessInfo.processInfo.environment["VERDICT_FUZZ_SEED"] ?? "") ?? 20261129
     static let saveFolder = ProcessInfo.processInfo.environment["VERDICT_FUZZ_SAVE"].map { URL(fileURLWithPath: $0) }

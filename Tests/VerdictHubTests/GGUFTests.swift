@@ -1,5 +1,6 @@
 import Foundation
 import VerdictTensor
+import VerdictTestSupport
 import XCTest
 @testable import VerdictHub
 import VerdictModels
@@ -60,7 +61,7 @@ func kvString(_ s: String) -> (inout GGUFBlob) -> Void { { $0.u32(8); $0.string(
 func kvStrings(_ items: [String]) -> (inout GGUFBlob) -> Void { { $0.u32(9); $0.u32(8); $0.u64(UInt64(items.count)); for s in items { $0.string(s) } } }
 
 final class GGUFTests: XCTestCase {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = Repository.root
     static let fixtures = repoRoot.appendingPathComponent("Fixtures/gguf")
 
     func f32Bytes(_ v: [Float]) -> [UInt8] { v.withUnsafeBytes { Array($0) } }

@@ -1,4 +1,5 @@
 import Foundation
+import VerdictTestSupport
 import XCTest
 import VerdictTensor
 @testable import VerdictHub
@@ -7,8 +8,7 @@ import VerdictModels
 /// Checkpoint readers on hostile input: every case is a clear error, never a crash or an
 /// out-of-bounds read.
 final class HostileFileTests: XCTestCase {
-    static let hostile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/hostile")
+    static let hostile = Repository.fixture("hostile")
 
     /// A safetensors file with the given header JSON and `dataSize` bytes of data.
     func safetensors(_ header: String, dataSize: Int, declaredLength: UInt64? = nil) -> Data {

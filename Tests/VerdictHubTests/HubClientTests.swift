@@ -1,11 +1,11 @@
 import Foundation
+import VerdictTestSupport
 import XCTest
 @testable import VerdictHub
 
 /// The Hub client against a local server with the Hub's URL layout, redirects and ETags.
 final class HubClientTests: XCTestCase {
-    static let tinyModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/models/tiny-bert-safetensors-fp32")
+    static let tinyModel = Repository.fixture("models/tiny-bert-safetensors-fp32")
 
     func makeServer() throws -> LocalHubServer {
         var files: [String: LocalHubServer.File] = [:]

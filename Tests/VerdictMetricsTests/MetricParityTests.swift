@@ -1,12 +1,12 @@
 import Foundation
+import VerdictTestSupport
 import XCTest
 import VerdictMetrics
 
 /// Every metric and the classification report text against scikit-learn
 /// (goldens from tools/make_metric_fixtures.py: 1,000 random cases).
 final class MetricParityTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/metrics")
+    static let fixtures = Repository.fixture("metrics")
 
     func cases(_ file: String = "sklearn.golden.jsonl.gz") throws -> [[String: Any]] {
         let p = Process()

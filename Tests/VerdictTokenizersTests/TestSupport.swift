@@ -1,10 +1,11 @@
 import Foundation
+import VerdictTestSupport
 import XCTest
 @testable import VerdictTokenizers
 
 /// Paths shared by the tokenizer tests.
 enum TestPaths {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = Repository.root
     static let fixtures = repoRoot.appendingPathComponent("Fixtures/tokenizers")
 
     /// The all-MiniLM-L6-v2 folder: `$VERDICT_MINILM_DIR`, else where `tools/fetch_weights.sh` puts it.

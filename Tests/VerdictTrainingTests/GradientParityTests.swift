@@ -1,4 +1,5 @@
 import Foundation
+import VerdictTestSupport
 import XCTest
 import VerdictHub
 import VerdictModels
@@ -9,7 +10,7 @@ import VerdictTokenizers
 /// Loss, every parameter gradient and 20 AdamW steps against PyTorch
 /// (goldens from tools/make_training_fixtures.py; dropout off).
 final class GradientParityTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
     static let models = root.appendingPathComponent("Fixtures/models"), fixtures = root.appendingPathComponent("Fixtures/training")
 
     struct Golden: Decodable { let texts: [String]; let single: [Int]; let multi: [[Float]]; let regression: [Float] }
