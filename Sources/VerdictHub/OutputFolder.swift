@@ -85,12 +85,8 @@ public struct OutputFolder: Sendable {
 
     private func check(inputs: [URL]) throws {
         let fm = FileManager.default
-        let resolved = url.resolvingSymlinksInPath().path
-        for input in inputs {
-            let inputPath = input.standardizedFileURL.resolvingSymlinksInPath().path
-            if inputPath == resolved || inputPath.hasPrefix(resolved.hasSuffix("/") ? resolved : resolved + "/") {
-                throw OutputError.containsInput(flag: flag, path: url.path, input: input.path)
-            }
+        if let input = url.firstInput(of: inputs, orOneInside: true) {
+            throw OutputError.containsInput(flag: flag, path: url.path, input: input.path)
         }
         var isFolder: ObjCBool = false
         if fm.fileExists(atPath: url.path, isDirectory: &isFolder) {
@@ -208,8 +204,7 @@ public struct OutputFile: Sendable {
     /// and, when it exists, a file `isOwn` recognises as an earlier output of the same command.
     public static func prepare(_ path: String, flag: String? = nil, inputs: [URL] = [], isOwn: (URL) -> Bool) throws -> OutputFile {
         let url = URL(fileURLWithPath: path).standardizedFileURL
-        let resolved = url.resolvingSymlinksInPath().path
-        for input in inputs where input.standardizedFileURL.resolvingSymlinksInPath().path == resolved {
+        if let input = url.firstInput(of: inputs, orOneInside: false) {
             throw OutputError.containsInput(flag: flag, path: url.path, input: input.path)
         }
         var isFolder: ObjCBool = false
@@ -272,6 +267,19 @@ public enum OutputError: Error, CustomStringConvertible, Equatable {
                 + "the new output is in \(result)"
         case let .writeFailed(path, reason):
             return "cannot write \(path): \(reason)"
+        }
+    }
+}
+
+private extension URL {
+    /// The first of `inputs` that this output path is (symbolic links resolved), or with
+    /// `orOneInside`, that lies inside it: what `OutputFolder` and `OutputFile` refuse to write over.
+    func firstInput(of inputs: [URL], orOneInside: Bool) -> URL? {
+        let resolved = resolvingSymlinksInPath().path
+        let folder = resolved.hasSuffix("/") ? resolved : resolved + "/"
+        return inputs.first { input in
+            let path = input.standardizedFileURL.resolvingSymlinksInPath().path
+            return path == resolved || (orOneInside && path.hasPrefix(folder))
         }
     }
 }
